@@ -1,0 +1,67 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""The one exception module of the driver side of netapp-eic.
+
+Every error raised by the driver modules derives from :class:`EicError`,
+itself a Cinder ``VolumeDriverException`` when Cinder is importable (the
+normal case inside cinder-volume). Messages are ``%(name)s`` templates, as in
+Cinder.
+"""
+
+from netapp_eic.i18n import _
+
+try:  # pragma: no cover - exercised implicitly by every test run with cinder
+    from cinder.exception import VolumeDriverException as _Base
+except ImportError:  # pragma: no cover - the simulator works without cinder
+    class _Base(Exception):
+        message = _('An unknown exception occurred.')
+
+        def __init__(self, message=None, **kwargs):
+            self.kwargs = kwargs
+            if not message:
+                try:
+                    message = self.message % kwargs
+                except (KeyError, TypeError):
+                    message = self.message
+            self.msg = message
+            super().__init__(message)
+
+
+class EicError(_Base):
+    message = _('NetApp EIC error: %(reason)s')
+
+
+class OntapApiError(EicError):
+    """An ONTAP REST call failed; carries the HTTP status and ONTAP code."""
+
+    message = _('ONTAP API call %(call)s failed (HTTP %(status)s, '
+                'code %(code)s): %(reason)s')
+
+    def __init__(self, message=None, **kwargs):
+        self.status = kwargs.get('status')
+        self.code = kwargs.get('code')
+        super().__init__(message, **kwargs)
+
+
+class OntapJobFailed(EicError):
+    message = _('ONTAP job %(job)s ended in state %(state)s: %(reason)s')
+
+
+class OntapJobTimeout(EicError):
+    message = _('ONTAP job %(job)s did not finish within %(timeout)s s')
+
+
+class LocationRejected(EicError):
+    message = _('Image location %(location)s rejected: %(reason)s')
+
+
+class ImageUnsafe(EicError):
+    message = _('Image %(image_id)s refused for the fast path: %(reason)s')
+
+
+class CopyOffloadFailed(EicError):
+    message = _('Copy offload tool failed: %(reason)s')
+
+
+class NotVisible(EicError):
+    message = _('File %(path)s did not become visible on the NFS mount '
+                'within %(timeout)s s')
