@@ -1,0 +1,197 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""Inspect an image file before it takes the fast path.
+
+Every fast path (file clone, File Copy, copy offload tool) hands the bytes
+of the Glance file to a volume without Cinder's download-path checks, so
+they are redone here on the real file, with oslo.utils' format inspector:
+
+* the detected format must equal the declared ``disk_format`` (a raw
+  image whose bytes are qcow2 is refused, and vice versa);
+* only ``raw`` and ``qcow2`` are supported, and only the ``bare`` container;
+* the inspector's safety checks must pass (qcow2: no backing file, no
+  external data file, no unknown incompatible feature); the data-file bit
+  is also checked here directly, independently of the inspector version;
+* a non-raw image is only acceptable when conversion is allowed (Cinder's
+  ``image_conversion_disable`` is False).
+
+The file is read through a bounded reader: at most :data:`MAX_INSPECT_BYTES`
+from the start, enough for every header the inspectors need. An image whose
+format cannot be decided within that bound is refused.
+"""
+
+import dataclasses
+import struct
+import typing
+
+from oslo_log import log as logging
+from oslo_utils.imageutils import format_inspector
+
+LOG = logging.getLogger(__name__)
+
+#: Upper bound on the bytes read from the image file.
+MAX_INSPECT_BYTES = 4 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+#: Declared formats the fast path accepts.
+SUPPORTED_FORMATS = ('raw', 'qcow2')
+
+#: Detected formats that are raw data (a partitioned disk is still raw).
+_RAW_COMPATIBLE = ('raw', 'gpt')
+
+_QCOW2_MAGIC = b'QFI\xfb'
+_QCOW2_INCOMPAT_OFFSET = 72
+_QCOW2_DATA_FILE_BIT = 1 << 2
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageCheck:
+    """The verdict on an image file.
+
+    :ivar ok: True when the file may take the fast path.
+    :ivar detected_format: what the inspector found (None if unknown).
+    :ivar virtual_size: virtual disk size in bytes (None if unknown).
+    :ivar reason: why it was refused, or a short summary when ok.
+    """
+
+    ok: bool
+    detected_format: str | None
+    virtual_size: int | None
+    reason: str
+
+
+def _refuse(reason: str, detected: str | None = None,
+            size: int | None = None) -> ImageCheck:
+    return ImageCheck(ok=False, detected_format=detected, virtual_size=size,
+                      reason=reason)
+
+
+def _detect(path: str) -> format_inspector.FileInspector:
+    """Run all inspectors over at most MAX_INSPECT_BYTES of ``path``.
+
+    :raises OSError: the file cannot be read.
+    :raises ImageFormatError: no single format could be decided.
+    """
+    with open(path, 'rb') as source:
+        wrapper = format_inspector.InspectWrapper(source)
+        decided = None
+        try:
+            consumed = 0
+            while consumed < MAX_INSPECT_BYTES:
+                chunk = wrapper.read(_CHUNK)
+                if not chunk:
+                    break
+                consumed += len(chunk)
+                decided = wrapper.format
+                if decided is not None:
+                    break
+        finally:
+            wrapper.close()
+        decided = decided or wrapper.format
+    if decided is None:
+        raise format_inspector.ImageFormatError(
+            'format not decided within the inspection bound')
+    return decided
+
+
+def _qcow2_has_data_file(path: str) -> bool:
+    """True when the qcow2 v3 header sets the external data file bit."""
+    with open(path, 'rb') as image:
+        header = image.read(_QCOW2_INCOMPAT_OFFSET + 8)
+    if len(header) < _QCOW2_INCOMPAT_OFFSET + 8 or not header.startswith(
+            _QCOW2_MAGIC):
+        return False
+    (version,) = struct.unpack('>I', header[4:8])
+    if version < 3:
+        return False
+    (features,) = struct.unpack(
+        '>Q', header[_QCOW2_INCOMPAT_OFFSET:_QCOW2_INCOMPAT_OFFSET + 8])
+    return bool(features & _QCOW2_DATA_FILE_BIT)
+
+
+def _safety_failure(inspector: format_inspector.FileInspector,
+                    path: str) -> str | None:
+    """The reason the file is unsafe, or None."""
+    try:
+        inspector.safety_check()
+    except format_inspector.SafetyCheckFailed as exc:
+        names = ', '.join(sorted(exc.failures))
+        return f'safety check failed ({names})'
+    except format_inspector.ImageFormatError as exc:
+        return f'safety check impossible: {exc}'
+    if str(inspector) == 'qcow2' and _qcow2_has_data_file(path):
+        return 'safety check failed (data_file)'
+    return None
+
+
+def _format_mismatch(declared: str, detected: str) -> str | None:
+    """Reason the declared and detected formats disagree, or None."""
+    if declared == 'raw' and detected in _RAW_COMPATIBLE:
+        return None
+    if declared == detected:
+        return None
+    return f'declared disk_format {declared} but the data is {detected}'
+
+
+def _precheck(declared_format: str | None,
+              container_format: str | None) -> str | None:
+    """Refusals that need no I/O."""
+    if (container_format or 'bare') != 'bare':
+        return (f'container_format {container_format} not supported on the '
+                f'fast path')
+    if declared_format not in SUPPORTED_FORMATS:
+        return f'format {declared_format} not supported on the fast path'
+    return None
+
+
+def inspect_image(path: str, declared_format: str | None,
+                  allow_conversion: bool = True,
+                  container_format: str | None = 'bare'
+                  ) -> ImageCheck:
+    """Decide whether the image file at ``path`` may take the fast path.
+
+    Never raises for a bad or unreadable image: the verdict says why.
+
+    :param path: local path of the image file (on the NFS mount).
+    :param declared_format: Glance's ``disk_format``.
+    :param allow_conversion: False when Cinder's ``image_conversion_disable``
+        is set; a non-raw image is then refused.
+    :param container_format: Glance's ``container_format``; only ``bare``.
+    """
+    reason = _precheck(declared_format, container_format)
+    if reason:
+        return _refuse(reason)
+    try:
+        inspector = _detect(path)
+    except OSError as exc:
+        return _refuse(f'cannot read the image file: {exc.strerror or exc}')
+    except format_inspector.ImageFormatError as exc:
+        return _refuse(f'format not recognized: {exc}')
+    detected = str(inspector)
+    size = _virtual_size(inspector, path)
+    checks = (
+        _format_mismatch(typing.cast(str, declared_format), detected),
+        _safety_failure(inspector, path) if detected != 'raw' else None,
+    )
+    for failure in checks:
+        if failure:
+            return _refuse(failure, detected, size)
+    if detected == 'qcow2' and not allow_conversion:
+        return _refuse('image conversion is disabled', detected, size)
+    reported = 'raw' if detected in _RAW_COMPATIBLE else detected
+    return ImageCheck(ok=True, detected_format=reported, virtual_size=size,
+                      reason=f'{detected} image passed the checks')
+
+
+def _virtual_size(inspector: format_inspector.FileInspector,
+                  path: str) -> int | None:
+    """Virtual size: the file size for raw data, the header's otherwise."""
+    if str(inspector) in _RAW_COMPATIBLE:
+        try:
+            with open(path, 'rb') as image:
+                return image.seek(0, 2)
+        except OSError:
+            return None
+    try:
+        return int(inspector.virtual_size) or None
+    except (format_inspector.ImageFormatError, ValueError, TypeError):
+        return None

@@ -1,0 +1,196 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""The EIC decision, without I/O.
+
+``engine.gather_facts`` collects everything the decision needs (cache entry
+state, where the image's files live, whether the copy offload tool can run,
+what the image inspection said); :func:`plan` turns those facts into an
+ordered list of steps, each faster path either planned or skipped with a
+reason. The engine tries the planned steps in order and falls through on
+failure; the Glance download is always last. :func:`explain` renders a plan
+for logs and for a CLI that wants to show what would happen.
+"""
+
+import dataclasses
+import enum
+
+
+class Path(str, enum.Enum):
+    """The ways a volume can be created from an image, fastest first."""
+
+    CACHE_CLONE = 'cache-clone'
+    DIRECT_CLONE = 'direct-clone'
+    COPY_OFFLOAD = 'copy-offload'
+    FILE_COPY = 'file-copy'
+    DOWNLOAD = 'download'
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# The copy offload tool needs ONTAP 8.2 or later (NetApp's documentation).
+COPY_OFFLOAD_MIN_VERSION = (8, 2, 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """A file on the cluster holding the image's bytes.
+
+    ``kind`` is ``'image'`` for a Glance image file (bytes in the image's
+    declared ``disk_format``) or ``'cache'`` for another pool's cache entry
+    (raw bytes, checked when the entry was built).
+    """
+
+    kind: str
+    svm: str
+    flexvol: str
+    path: str
+    ip: str
+    label: str
+
+    @property
+    def is_cache(self) -> bool:
+        return self.kind == 'cache'
+
+
+@dataclasses.dataclass(frozen=True)
+class Facts:
+    """What the decision needs to know, gathered beforehand.
+
+    ``cache_state`` is one of ``fresh``, ``stale``, ``missing``,
+    ``disabled`` or ``unknown``; ``cache_reason`` explains anything but
+    ``fresh``. ``local_image`` is the image file when it lies in the
+    destination FlexVol. ``image_problem`` is set when an inspection of the
+    image (or a policy) already rules out every fast path that would use the
+    Glance file. ``vstorage`` maps SVM names to their NFS vStorage setting.
+    """
+
+    image_id: str
+    volume_id: str
+    pool: str
+    dest_svm: str | None
+    dest_flexvol: str | None
+    dest_problem: str | None = None
+    cache_state: str = 'unknown'
+    cache_reason: str = ''
+    local_image: Source | None = None
+    remote_sources: tuple[Source, ...] = ()
+    rejected_locations: tuple[tuple[str, str], ...] = ()
+    image_problem: str | None = None
+    tool_path: str | None = None
+    ontap_version: tuple[int, int, int] | None = None
+    vstorage: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One planned attempt: a path and the file it starts from."""
+
+    path: Path
+    source: Source | None = None
+
+    def describe(self) -> str:
+        if self.source is None:
+            return str(self.path)
+        return '%s from %s' % (self.path, self.source.label)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Ordered steps to try and the faster paths skipped, with reasons."""
+
+    facts: Facts
+    steps: tuple[Step, ...]
+    skipped: tuple[tuple[Path, str], ...]
+
+
+def plan(facts: Facts) -> Plan:
+    """Order the paths for ``facts``; the download always ends the list."""
+    steps: list[Step] = []
+    skipped: list[tuple[Path, str]] = []
+    if facts.dest_problem:
+        for path in (Path.CACHE_CLONE, Path.DIRECT_CLONE, Path.FILE_COPY):
+            skipped.append((path, facts.dest_problem))
+        return Plan(facts, (Step(Path.DOWNLOAD),), tuple(skipped))
+    _plan_cache(facts, steps, skipped)
+    _plan_direct(facts, steps, skipped)
+    _plan_copies(facts, steps, skipped)
+    steps.append(Step(Path.DOWNLOAD))
+    return Plan(facts, tuple(steps), tuple(skipped))
+
+
+def _plan_cache(facts, steps, skipped):
+    if facts.cache_state == 'fresh':
+        steps.append(Step(Path.CACHE_CLONE))
+    else:
+        skipped.append((Path.CACHE_CLONE, facts.cache_reason or
+                        'cache entry %s' % facts.cache_state))
+
+
+def _plan_direct(facts, steps, skipped):
+    if facts.local_image is None:
+        skipped.append((Path.DIRECT_CLONE, _no_local_image_reason(facts)))
+    elif facts.image_problem:
+        skipped.append((Path.DIRECT_CLONE, facts.image_problem))
+    else:
+        steps.append(Step(Path.DIRECT_CLONE, facts.local_image))
+
+
+def _no_local_image_reason(facts):
+    reason = 'image file is not in FlexVol %s' % facts.dest_flexvol
+    if not facts.remote_sources and facts.rejected_locations:
+        reason += ' (no usable location: %s)' % '; '.join(
+            '%s: %s' % pair for pair in facts.rejected_locations)
+    elif not facts.remote_sources:
+        reason += ' (no location on this cluster)'
+    return reason
+
+
+def _plan_copies(facts, steps, skipped):
+    """File Copy (or the copy offload tool) from another FlexVol.
+
+    Another pool's cache entry is preferred to the Glance file: it is raw
+    already and was checked when it was built.
+    """
+    sources = sorted(facts.remote_sources, key=lambda s: not s.is_cache)
+    usable = []
+    for source in sources:
+        if not source.is_cache and facts.image_problem:
+            skipped.append((Path.FILE_COPY, '%s: %s' % (
+                source.label, facts.image_problem)))
+        else:
+            usable.append(source)
+    if not usable:
+        if not sources:
+            skipped.append((Path.FILE_COPY,
+                            'no copy of the image in another FlexVol of '
+                            'this cluster'))
+        return
+    for source in usable:
+        if facts.tool_path:
+            problem = tool_problem(facts, source)
+            if problem:
+                skipped.append((Path.COPY_OFFLOAD, problem))
+            else:
+                steps.append(Step(Path.COPY_OFFLOAD, source))
+        steps.append(Step(Path.FILE_COPY, source))
+
+
+def tool_problem(facts: Facts, source: Source) -> str | None:
+    """Why the copy offload tool cannot copy ``source``, or None."""
+    version = facts.ontap_version
+    if version is not None and version < COPY_OFFLOAD_MIN_VERSION:
+        return 'copy offload needs ONTAP >= 8.2, cluster runs %s' % (
+            '.'.join(str(v) for v in version))
+    vstorage = dict(facts.vstorage)
+    for svm in (source.svm, facts.dest_svm):
+        if not vstorage.get(svm, False):
+            return 'vstorage is disabled on SVM %s' % svm
+    return None
+
+
+def explain(the_plan: Plan) -> str:
+    """One line: the steps in order, then each skipped path's reason."""
+    steps = ' -> '.join(step.describe() for step in the_plan.steps)
+    skipped = '; '.join('%s skipped: %s' % (path, reason)
+                        for path, reason in the_plan.skipped)
+    return '%s [%s]' % (steps, skipped) if skipped else steps

@@ -1,0 +1,22 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""A stateful fake ONTAP (REST + the few ZAPI calls Cinder makes).
+
+Usage::
+
+    with Simulator(seed=1) as sim:
+        sim.url, sim.username, sim.password, sim.ca_file, sim.shares
+
+Faults (``sim.add_fault(...)`` or ``POST /_sim/faults``) match on
+``method`` and ``path`` (an fnmatch glob over the normalized path such as
+``/api/storage/file/copy``) and fire ``count`` times (forever when None).
+Effects: ``status`` (+ ``code``, ``message``) answers that HTTP error with an
+ONTAP body; ``delay`` sleeps that many seconds first; ``fail_after_percent``
+makes a copy job fail after that share of its bytes; ``throttle_bps`` caps a
+copy at that many bytes/s; ``no_space`` makes a clone (400) or a copy (job
+failure) run out of space.
+"""
+
+from netapp_eic.simulator.server import Simulator
+from netapp_eic.simulator.topology import DEFAULT_TOPOLOGY, load_topology
+
+__all__ = ['DEFAULT_TOPOLOGY', 'Simulator', 'load_topology']

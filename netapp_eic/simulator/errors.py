@@ -1,0 +1,104 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""ONTAP-shaped errors: each carries an HTTP status and an ONTAP error code.
+
+The wire body is always ``{"error": {"message", "code", "target"?}}`` with a
+*string* code, because Cinder compares codes as strings.
+"""
+
+
+class OntapError(Exception):
+    """Base class: an error the simulator reports to its client."""
+
+    status = 400
+    code = '262179'
+
+    def __init__(self, message, *, target=None, status=None, code=None):
+        super().__init__(message)
+        self.message = message
+        self.target = target
+        if status is not None:
+            self.status = int(status)
+        if code is not None:
+            self.code = str(code)
+
+    def body(self):
+        """The JSON body ONTAP would answer with."""
+        error = {'message': self.message, 'code': str(self.code)}
+        if self.target:
+            error['target'] = self.target
+        return {'error': error}
+
+
+class BadRequest(OntapError):
+    """Malformed or invalid input (ONTAP "Unexpected argument")."""
+
+    status = 400
+    code = '262179'
+
+
+class NotFound(OntapError):
+    """A missing object (volume, SVM, job, ...): ONTAP "entry doesn't exist"."""
+
+    status = 404
+    code = '4'
+
+
+class FileNotFound(NotFound):
+    """A missing file or directory in a FlexVol (the file API's code)."""
+
+    code = '6684674'
+
+
+class CliFileNotFound(NotFound):
+    """A missing file reported by the private CLI passthrough."""
+
+    code = '917806'
+
+
+class DestinationExists(OntapError):
+    """A clone or copy destination already exists."""
+
+    status = 409
+    code = '6684675'
+
+
+class CrossVolume(OntapError):
+    """A file clone whose source and destination are in different FlexVols."""
+
+    status = 400
+    code = '6684676'
+
+
+class NoSpace(OntapError):
+    """Not enough space in the destination FlexVol."""
+
+    status = 400
+    code = '13'
+
+
+class Unauthorized(OntapError):
+    """Missing or wrong credentials."""
+
+    status = 401
+    code = '6'
+
+
+class NotImplementedApi(OntapError):
+    """An endpoint or feature the simulator does not implement."""
+
+    status = 404
+    code = '3'
+
+
+class MethodNotAllowed(OntapError):
+    """A known path called with a method it does not support."""
+
+    status = 405
+    code = '3'
+
+
+class InternalError(OntapError):
+    """An unexpected failure inside the simulator (never a traceback)."""
+
+    status = 500
+    code = '5'

@@ -1,0 +1,202 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""A whole simulated storage stack for the demo, benchmarks and tests.
+
+:class:`Stack` composes the data root (XFS with reflink as root, else a
+plain directory), the ONTAP simulator over HTTPS, the shares "mounted" where
+os-brick looks for them, a ``mount.nfs`` stand-in and Glance stand-ins, and
+builds Cinder NFS drivers configured against it. Cinder is imported lazily:
+only :func:`make_cinder_configuration` and :meth:`Stack.driver` need it.
+"""
+
+import contextlib
+import os
+import shutil
+import socket
+import tempfile
+
+from netapp_eic.simulator import dataroot as dataroot_mod
+from netapp_eic.simulator import glance as glance_mod
+from netapp_eic.simulator import nfs as nfs_mod
+from netapp_eic.simulator import Simulator
+
+BACKEND = 'netapp_eic'
+DEFAULT_SHARES = ('127.0.0.1:/vol_cinder_a', '127.0.0.1:/vol_cinder_b')
+
+
+def pool_host(share, backend=BACKEND, hostname=None):
+    """Cinder's ``volume.host`` for a volume in pool ``share``."""
+    return '%s@%s#%s' % (hostname or socket.gethostname(), backend, share)
+
+
+def write_shares_file(path, shares):
+    """Write an ``nfs_shares_config`` file listing ``shares``."""
+    with open(path, 'w') as shares_file:
+        shares_file.write(''.join('%s\n' % share for share in shares))
+    return path
+
+
+def _register_driver_opts(config):
+    """Register, in the backend group, every option a NetApp NFS driver
+    reads, so overrides can be set before the driver exists."""
+    from cinder.volume import driver as volume_driver
+    from cinder.volume.drivers import nfs, remotefs
+    from cinder.volume.drivers.netapp import options as na_opts
+    for opts in (volume_driver.volume_opts, remotefs.nas_opts,
+                 remotefs.volume_opts, nfs.nfs_opts, na_opts.netapp_proxy_opts,
+                 na_opts.netapp_connection_opts,
+                 na_opts.netapp_transport_opts,
+                 na_opts.netapp_basicauth_opts,
+                 na_opts.netapp_certificateauth_opts,
+                 na_opts.netapp_provisioning_opts,
+                 na_opts.netapp_cluster_opts,
+                 na_opts.netapp_img_cache_opts,
+                 na_opts.netapp_nfs_extra_opts,
+                 na_opts.netapp_san_opts,
+                 na_opts.netapp_replication_opts,
+                 na_opts.netapp_support_opts,
+                 na_opts.netapp_migration_opts):
+        config.append_config_values(opts)
+    from netapp_eic import options
+    config.append_config_values(options.eic_opts)
+
+
+def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,
+                              backend=BACKEND, shares_dir=None,
+                              add_cleanup=None, **overrides):
+    """A real ``cinder.volume.configuration.Configuration`` for ``sim``.
+
+    Values are set with ``CONF.set_override(..., group=backend)`` as a
+    ``cinder.conf`` ``[backend]`` section would; pass ``add_cleanup`` (a
+    test's ``addCleanup``) to clear them afterwards. ``overrides`` win.
+    TLS verification is on: the simulator's CA is the trusted bundle.
+    """
+    from cinder.common import config as cinder_config
+    from cinder.volume import configuration
+
+    shares_dir = shares_dir or os.path.dirname(mounts.mount_point_base)
+    shares_file = write_shares_file(
+        os.path.join(shares_dir, '%s-shares.conf' % backend), shares)
+    values = {
+        'volume_backend_name': backend,
+        'netapp_storage_family': 'ontap_cluster',
+        'netapp_storage_protocol': 'nfs',
+        'netapp_use_legacy_client': False,
+        'netapp_server_hostname': sim.host,
+        'netapp_server_port': sim.port,
+        'netapp_transport_type': 'https' if sim.ca_file else 'http',
+        'netapp_ssl_cert_path': sim.ca_file,
+        'netapp_ssl_cert_verify': True,
+        'netapp_login': sim.username,
+        'netapp_password': sim.password,
+        'netapp_vserver': sim.vserver,
+        'netapp_async_rest_timeout': 60,
+        'nfs_shares_config': shares_file,
+        'nfs_mount_point_base': mounts.mount_point_base,
+        'nas_secure_file_operations': 'false',
+        'nas_secure_file_permissions': 'false',
+    }
+    values.update(overrides)
+    config = configuration.Configuration([], config_group=backend)
+    _register_driver_opts(config)
+    conf = cinder_config.CONF
+    for name, value in values.items():
+        conf.set_override(name, value, group=backend)
+        if add_cleanup is not None:
+            add_cleanup(conf.clear_override, name, group=backend)
+    return config
+
+
+def stop_looping_calls(driver):
+    """Stop the driver's periodic tasks (EMS, housekeeping, cache, SSC)."""
+    looping = getattr(driver, 'loopingcalls', None)
+    for task in getattr(looping, 'tasks', ()):
+        task.looping_call.stop()
+
+
+class Stack:
+    """Data root + simulator + mounted shares + Glance stand-ins.
+
+    ``with Stack() as stack:`` then ``stack.sim``, ``stack.mounts``,
+    ``stack.glance(...)`` and ``stack.driver(...)``. Everything started is
+    stopped on exit, in reverse order, even after errors.
+    """
+
+    def __init__(self, base_dir=None, want_reflink=True,
+                 size_bytes=16 * dataroot_mod.GiB, topology=None, seed=None):
+        self._own_base = base_dir is None
+        self.base_dir = base_dir or tempfile.mkdtemp(prefix='netapp-eic-')
+        self.want_reflink = want_reflink
+        self.size_bytes = size_bytes
+        self.topology = topology
+        self.seed = seed
+        self._exit = contextlib.ExitStack()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def start(self):
+        try:
+            self.dataroot = self._exit.enter_context(dataroot_mod.DataRoot(
+                self.base_dir, self.size_bytes, self.want_reflink))
+            self.sim = self._exit.enter_context(Simulator(
+                topology=self.topology, seed=self.seed,
+                data_root=os.path.join(self.dataroot.path, 'data')))
+            self.mounts = self._exit.enter_context(nfs_mod.NfsMounts(
+                self.sim.shares, os.path.join(self.base_dir, 'mnt')))
+            self.bin_dir = os.path.join(self.base_dir, 'bin')
+            nfs_mod.install_mount_nfs_standin(self.bin_dir)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        self._exit.close()
+        if self._own_base:
+            shutil.rmtree(self.base_dir, ignore_errors=True)
+
+    @property
+    def clone_mode(self):
+        return self.sim.clone_mode
+
+    def describe(self):
+        """Which data root, clone and mount modes ran."""
+        why = ' (%s)' % self.dataroot.reason if self.dataroot.reason else ''
+        return 'data root %s, ONTAP clones by %s, shares by %s mounts%s' % (
+            self.dataroot.mode, self.sim.clone_mode, self.mounts.mode, why)
+
+    def share_of(self, flexvol):
+        for share in self.sim.shares:
+            if share.endswith(':/' + flexvol):
+                return share
+        raise LookupError('no share for FlexVol %s' % flexvol)
+
+    def glance(self, flexvol='vol_glance', subdir='images',
+               location_style=glance_mod.LOCATION_FILE):
+        """A Glance stand-in whose file store is ``<flexvol>/<subdir>``."""
+        share = self.share_of(flexvol)
+        local = self.sim.shares[share]
+        host, export = share.split(':', 1)
+        return glance_mod.FakeImageService(
+            store_dir=os.path.join(local, subdir),
+            share_location='nfs://%s%s' % (host, export),
+            mountpoint=local, location_style=location_style)
+
+    def driver(self, driver_class, backend=BACKEND, shares=DEFAULT_SHARES,
+               setup=True, **overrides):
+        """A Cinder NFS driver of ``driver_class`` configured for the stack;
+        its periodic tasks are stopped when the stack stops."""
+        from cinder import context
+        config = make_cinder_configuration(
+            self.sim, self.mounts, shares, backend=backend,
+            shares_dir=self.base_dir, **overrides)
+        drv = driver_class(configuration=config, execute=self.mounts.execute,
+                           host='%s@%s' % (socket.gethostname(), backend))
+        self._exit.callback(stop_looping_calls, drv)
+        if setup:
+            drv.do_setup(context.get_admin_context())
+            drv.check_for_setup_error()
+        return drv

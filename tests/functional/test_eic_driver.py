@@ -1,0 +1,393 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""NetAppEicNfsDriver end to end: the real driver class, Cinder's NetApp
+parent, the netapp_ontap library and the simulator over HTTPS, on real files
+with real qemu-img. Each test checks the path taken, the volume's bytes and
+what is left in the FlexVols."""
+
+import os
+import threading
+from unittest import mock
+
+from cinder import context
+import fixtures
+from cinder.tests.unit import utils as test_utils
+from oslo_utils import units
+
+from netapp_eic import cache
+from netapp_eic.driver import NetAppEicNfsDriver
+from netapp_eic.planner import Path
+from netapp_eic.simulator import glance as glance_mod
+from netapp_eic.simulator import images
+from tests import base
+from tests import fixtures as hf
+
+POOL_A, POOL_B = hf.DEFAULT_SHARES
+SIZE = 8 * units.Mi
+
+
+class EicTestCase(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.ctx = context.get_admin_context()
+        self.useFixture(hf.InProcessPrivsepFixture())
+        self.storage = self.useFixture(hf.StorageFixture())
+        self.sim = self.storage.sim
+        self.glance = self.storage.image_service
+        self.glance_in_pool = self._glance_on('vol_cinder_a', 'glance-images')
+        self.overrides = {}
+        self.work = self.useFixture(fixtures.TempDir()).path
+        self.flags(image_conversion_dir=os.path.join(self.work, 'conv'))
+
+    def driver(self, **overrides):
+        return self.useFixture(hf.DriverFixture(
+            self.storage, driver_class=NetAppEicNfsDriver,
+            **overrides)).driver
+
+    def _glance_on(self, flexvol, subdir, ip='127.0.0.1'):
+        local = self.sim.shares['%s:/%s' % (ip, flexvol)]
+        return glance_mod.FakeImageService(
+            os.path.join(local, subdir), 'nfs://%s/%s' % (ip, flexvol),
+            local)
+
+    def image(self, service, fmt='raw', seed=1, disk_format=None, **kw):
+        path = os.path.join(self.work, 'src-%s-%d' % (fmt, seed))
+        images.make_image(path, fmt, SIZE, seed=seed)
+        image_id = service.add_image(path, disk_format or fmt, **kw)
+        return image_id, images.raw_bytes_digest(path, fmt)
+
+    def volume(self, share, size=1):
+        return test_utils.create_volume(self.ctx, host=hf.pool_host(share),
+                                        size=size, provider_location=None,
+                                        volume_type_id=self.vt["id"])
+
+    def clone(self, drv, service, image_id, share=POOL_A, size=1):
+        volume = self.volume(share, size)
+        result = drv.clone_image(self.ctx, volume,
+                                 service.get_location(self.ctx, image_id),
+                                 service.show(self.ctx, image_id), service)
+        return volume, result, drv.last_eic_outcome
+
+    def local(self, share, name):
+        return os.path.join(self.storage.share_dir(share), name)
+
+    def assert_volume_data(self, share, volume, digest):
+        path = self.local(share, volume.name)
+        self.assertEqual(volume.size * units.Gi, os.path.getsize(path))
+        self.assertEqual(digest, images.raw_bytes_digest(path, 'raw',
+                                                         length=SIZE))
+
+    def assert_no_leftovers(self):
+        for share in hf.DEFAULT_SHARES + ('127.0.0.1:/vol_glance',):
+            names = os.listdir(self.storage.share_dir(share))
+            self.assertEqual([], [n for n in names
+                                  if n.startswith(cache.TEMP_PREFIX)],
+                             'temporary files left in %s' % share)
+
+    def entry_path(self, share, image_id):
+        return self.local(share, cache.entry_name(image_id))
+
+    def posts(self, path):
+        return [r for r in self.sim.request_log()
+                if r['method'] == 'POST' and r['path'].rstrip('/').endswith(
+                    path)]
+
+
+class PathsTestCase(EicTestCase):
+
+    def test_direct_clone_from_subdirectory_then_cache_hit(self):
+        drv = self.driver()
+        image_id, digest = self.image(self.glance_in_pool)
+        volume, result, outcome = self.clone(drv, self.glance_in_pool,
+                                             image_id)
+        self.assertEqual(({'provider_location': POOL_A, 'bootable': True,
+                           'admin_metadata': {'format': 'raw'}}, True),
+                         result)
+        self.assertEqual(Path.DIRECT_CLONE, outcome.path)
+        self.assert_volume_data(POOL_A, volume, digest)
+        entry = self.entry_path(POOL_A, image_id)
+        self.assertEqual(SIZE, os.path.getsize(entry))
+        record = cache.ImageCache(self.storage.share_dir(POOL_A),
+                                  'vol_cinder_a').read_record(image_id)
+        self.assertEqual('direct-clone', record.built_by)
+        os.utime(entry, (1000, 1000))
+
+        second, result, outcome = self.clone(drv, self.glance_in_pool,
+                                             image_id)
+        self.assertTrue(result[1])
+        self.assertEqual(Path.CACHE_CLONE, outcome.path)
+        self.assert_volume_data(POOL_A, second, digest)
+        self.assertGreater(os.stat(entry).st_atime, 1000)
+        self.assertEqual(0, outcome.host_bytes)
+        self.assertEqual([], self.posts('/storage/file/copy'))
+        self.assert_no_leftovers()
+
+    def test_file_copy_from_glance_flexvol_raw(self):
+        drv = self.driver()
+        image_id, digest = self.image(self.glance)
+        volume, result, outcome = self.clone(drv, self.glance, image_id,
+                                             POOL_B, size=2)
+        self.assertTrue(result[1])
+        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assert_volume_data(POOL_B, volume, digest)
+        self.assertEqual(SIZE, os.path.getsize(
+            self.entry_path(POOL_B, image_id)))
+        copies = self.posts('/storage/file/copy')
+        self.assertEqual(1, len(copies))
+        self.assertIn('return_timeout', copies[0]['query'])
+        self.assert_no_leftovers()
+
+    def test_qcow2_is_converted_once_per_pool(self):
+        drv = self.driver()
+        image_id, digest = self.image(self.glance, 'qcow2', seed=3)
+        volume, result, outcome = self.clone(drv, self.glance, image_id)
+        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertGreater(outcome.host_bytes, 0)
+        self.assert_volume_data(POOL_A, volume, digest)
+        entry = self.entry_path(POOL_A, image_id)
+        self.assertEqual('raw', images.qemu_img_info(entry)['format'])
+        self.assertEqual(SIZE, os.path.getsize(entry))
+
+        again, result, outcome = self.clone(drv, self.glance, image_id)
+        self.assertEqual(Path.CACHE_CLONE, outcome.path)
+        self.assertEqual(0, outcome.host_bytes)
+        self.assert_volume_data(POOL_A, again, digest)
+        self.assert_no_leftovers()
+
+    def test_other_pools_cache_entry_is_copied_not_the_qcow2(self):
+        drv = self.driver()
+        image_id, digest = self.image(self.glance, 'qcow2', seed=4)
+        self.clone(drv, self.glance, image_id, POOL_A)
+        volume, result, outcome = self.clone(drv, self.glance, image_id,
+                                             POOL_B)
+        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual(0, outcome.host_bytes)  # raw entry, no conversion
+        self.assert_volume_data(POOL_B, volume, digest)
+        self.assertTrue(os.path.exists(self.entry_path(POOL_B, image_id)))
+
+    def test_qcow2_in_pool_flexvol_converted_directly(self):
+        drv = self.driver()
+        image_id, digest = self.image(self.glance_in_pool, 'qcow2', seed=5)
+        volume, result, outcome = self.clone(drv, self.glance_in_pool,
+                                             image_id)
+        self.assertEqual(Path.DIRECT_CLONE, outcome.path)
+        self.assert_volume_data(POOL_A, volume, digest)
+        self.assert_no_leftovers()
+
+    def test_copy_offload_tool(self):
+        tool = self.sim.write_copyoffload_tool(self.work)
+        drv = self.driver(netapp_copyoffload_tool_path=tool)
+        image_id, digest = self.image(self.glance)
+        volume, result, outcome = self.clone(drv, self.glance, image_id,
+                                             POOL_B)
+        self.assertEqual(Path.COPY_OFFLOAD, outcome.path)
+        self.assert_volume_data(POOL_B, volume, digest)
+        self.assertEqual([], self.posts('/storage/file/copy'))
+        self.assert_no_leftovers()
+
+    def test_copy_offload_refused_when_vstorage_disabled(self):
+        tool = self.sim.write_copyoffload_tool(self.work)
+        drv = self.driver(netapp_copyoffload_tool_path=tool)
+        vs1 = self._glance_on('vol_vs1', 'images', ip='127.0.0.2')
+        image_id, digest = self.image(vs1)
+        volume, result, outcome = self.clone(drv, vs1, image_id, POOL_A)
+        self.assertIn('copy-offload: vstorage is disabled on SVM vs1',
+                      outcome.skipped)
+        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assert_volume_data(POOL_A, volume, digest)
+
+    def test_download_registers_entry_at_image_size_then_clones(self):
+        drv = self.driver()
+        image_id, digest = self.image(self.glance, seed=6)
+        self.glance.set_locations(image_id, None, [
+            {'url': 'http://glance.example.com/v2/images/x', 'metadata': {}}])
+        volume, result, outcome = self.clone(drv, self.glance, image_id,
+                                             size=2)
+        self.assertEqual((None, False), result)
+        self.assertEqual(Path.DOWNLOAD, outcome.path)
+        volume.provider_location = drv.create_volume(
+            volume)['provider_location']
+        drv.copy_image_to_volume(self.ctx, volume, self.glance, image_id)
+        self.assert_volume_data(POOL_A, volume, digest)
+        self.assertEqual(SIZE, os.path.getsize(
+            self.entry_path(POOL_A, image_id)))
+
+        smaller, result, outcome = self.clone(drv, self.glance, image_id,
+                                              size=1)
+        self.assertEqual(Path.CACHE_CLONE, outcome.path)
+        self.assert_volume_data(POOL_A, smaller, digest)
+
+    def test_upstream_cache_entry_is_used_and_adopted(self):
+        drv = self.driver()
+        image_id, digest = self.image(self.glance, seed=7)
+        raw = self.glance.image_path(image_id)
+        with open(raw, 'rb') as src, open(
+                self.entry_path(POOL_A, image_id), 'wb') as dst:
+            dst.write(src.read())
+        self.glance.set_locations(image_id, None, [])
+        volume, result, outcome = self.clone(drv, self.glance, image_id)
+        self.assertEqual(Path.CACHE_CLONE, outcome.path)
+        self.assert_volume_data(POOL_A, volume, digest)
+        record = cache.ImageCache(self.storage.share_dir(POOL_A),
+                                  'vol_cinder_a').read_record(image_id)
+        self.assertEqual('adopted', record.built_by)
+
+    def test_explain_has_no_side_effects(self):
+        drv = self.driver()
+        image_id, _ = self.image(self.glance)
+        before = len(self.sim.request_log())
+        text = drv.explain_clone(self.volume(POOL_A),
+                                 self.glance.get_location(self.ctx, image_id),
+                                 self.glance.show(self.ctx, image_id))
+        self.assertTrue(text.startswith('file-copy from file://'), text)
+        writes = [r for r in self.sim.request_log()[before:]
+                  if r['method'] != 'GET']
+        self.assertEqual([], writes)
+        self.assertFalse(os.path.exists(self.entry_path(POOL_A, image_id)))
+
+    def test_boot_storm_copies_once(self):
+        drv = self.driver()
+        image_id, digest = self.image(self.glance, seed=8)
+        results = []
+
+        def create():
+            results.append(self.clone(drv, self.glance, image_id, POOL_B))
+
+        threads = [threading.Thread(target=create) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(1, len(self.posts('/storage/file/copy')))
+        for volume, result, _ in results:
+            self.assertTrue(result[1])
+            self.assert_volume_data(POOL_B, volume, digest)
+
+
+class FailureTestCase(EicTestCase):
+
+    def assert_fell_back(self, outcome, path, fragment):
+        reasons = ' '.join(r for p, r in outcome.failures if p == path)
+        self.assertIn(fragment, reasons)
+
+    def test_file_copy_job_failure_falls_back_and_cleans_up(self):
+        drv = self.driver()
+        image_id, _ = self.image(self.glance)
+        self.sim.add_fault(method='POST', path='/api/storage/file/copy',
+                           fail_after_percent=50)
+        volume, result, outcome = self.clone(drv, self.glance, image_id)
+        self.assertEqual((None, False), result)
+        self.assertEqual(Path.DOWNLOAD, outcome.path)
+        self.assertNotEqual([], outcome.failures)
+        self.assertFalse(os.path.exists(self.local(POOL_A, volume.name)))
+        self.assertFalse(os.path.exists(self.entry_path(POOL_A, image_id)))
+        self.assert_no_leftovers()
+
+    def test_file_copy_timeout_cancels_and_removes_partial(self):
+        drv = self.driver(netapp_eic_file_copy_timeout=1,
+                          netapp_eic_file_copy_return_timeout=0)
+        image_id, _ = self.image(self.glance)
+        self.sim.add_fault(method='POST', path='/api/storage/file/copy',
+                           throttle_bps=1 * units.Mi)
+        volume, result, outcome = self.clone(drv, self.glance, image_id)
+        self.assertEqual((None, False), result)
+        self.assertNotEqual([], outcome.failures)
+        patches = [r for r in self.sim.request_log()
+                   if r['method'] == 'PATCH' and '/cluster/jobs/' in r['path']]
+        self.assertEqual(1, len(patches))
+        self.assert_no_leftovers()
+
+    def test_clone_error_falls_through_to_download(self):
+        drv = self.driver()
+        image_id, _ = self.image(self.glance_in_pool)
+        self.sim.add_fault(method='POST', path='/api/storage/file/clone',
+                           status=500)
+        volume, result, outcome = self.clone(drv, self.glance_in_pool,
+                                             image_id)
+        self.assertEqual((None, False), result)
+        self.assertEqual(Path.DIRECT_CLONE, outcome.failures[0][0])
+        self.assert_no_leftovers()
+        self.assertFalse(os.path.exists(self.entry_path(POOL_A, image_id)))
+
+    def test_no_space_on_copy(self):
+        drv = self.driver()
+        image_id, _ = self.image(self.glance)
+        self.sim.add_fault(method='POST', path='/api/storage/file/copy',
+                           no_space=True)
+        volume, result, outcome = self.clone(drv, self.glance, image_id)
+        self.assertEqual((None, False), result)
+        self.assertEqual(Path.FILE_COPY, outcome.failures[0][0])
+        self.assert_no_leftovers()
+
+    def test_stale_entry_not_used_and_rebuilt(self):
+        drv = self.driver()
+        image_id, _ = self.image(self.glance_in_pool, seed=9)
+        self.clone(drv, self.glance_in_pool, image_id)
+        new_src = os.path.join(self.work, 'new')
+        images.make_image(new_src, 'raw', SIZE, seed=10)
+        self.glance_in_pool.update_image_content(image_id, new_src)
+        digest = images.raw_bytes_digest(new_src, 'raw')
+        volume, result, outcome = self.clone(drv, self.glance_in_pool,
+                                             image_id)
+        self.assertIn('holds', ' '.join(outcome.skipped))
+        self.assertEqual(Path.DIRECT_CLONE, outcome.path)
+        self.assert_volume_data(POOL_A, volume, digest)
+
+    def test_mislabelled_qcow2_refused(self):
+        drv = self.driver()
+        path = os.path.join(self.work, 'mislabelled')
+        images.make_mislabelled_qcow2(path, SIZE)
+        image_id = self.glance_in_pool.add_image(path, 'raw')
+        volume, result, outcome = self.clone(drv, self.glance_in_pool,
+                                             image_id)
+        self.assertEqual((None, False), result)
+        self.assertIn('qcow2', ' '.join(outcome.skipped))
+        self.assertFalse(os.path.exists(self.entry_path(POOL_A, image_id)))
+
+    def test_mislabelled_qcow2_refused_after_file_copy(self):
+        drv = self.driver()
+        path = os.path.join(self.work, 'mislabelled')
+        images.make_mislabelled_qcow2(path, SIZE)
+        image_id = self.glance.add_image(path, 'raw')
+        volume, result, outcome = self.clone(drv, self.glance, image_id,
+                                             POOL_B)
+        self.assertEqual((None, False), result)
+        self.assert_fell_back(outcome, Path.FILE_COPY, 'qcow2')
+        self.assert_no_leftovers()
+
+    def test_backing_file_refused(self):
+        drv = self.driver()
+        backing = os.path.join(self.work, 'backing')
+        images.make_image(backing, 'raw', SIZE)
+        path = os.path.join(self.work, 'with-backing')
+        images.make_qcow2_with_backing_file(path, backing, SIZE)
+        image_id = self.glance_in_pool.add_image(path, 'qcow2')
+        volume, result, outcome = self.clone(drv, self.glance_in_pool,
+                                             image_id)
+        self.assertEqual((None, False), result)
+        self.assertIn('backing', ' '.join(outcome.skipped).lower())
+
+    def test_hostile_locations_skipped_with_reasons(self):
+        drv = self.driver()
+        image_id, _ = self.image(self.glance)
+        self.glance.set_locations(image_id, None, [
+            {'url': 'nfs://127.0.0.1/vol_glance/../etc/passwd',
+             'metadata': {}},
+            {'url': 'nfs://127.0.0.9/vol_glance/images/%s' % image_id,
+             'metadata': {}},
+            {'url': 'rbd://pool/%s' % image_id, 'metadata': {}}])
+        volume, result, outcome = self.clone(drv, self.glance, image_id)
+        self.assertEqual((None, False), result)
+        text = ' '.join(outcome.skipped)
+        self.assertIn('..', text)
+        self.assertIn('127.0.0.9', text)
+        self.assertIn('rbd', text)
+
+    def test_keyboard_interrupt_is_not_swallowed(self):
+        drv = self.driver()
+        image_id, _ = self.image(self.glance_in_pool)
+        # Mocked: a real Ctrl-C cannot be delivered at this exact point.
+        with mock.patch.object(drv._eic.client, 'clone_file',
+                               side_effect=KeyboardInterrupt):
+            self.assertRaises(KeyboardInterrupt, self.clone, drv,
+                              self.glance_in_pool, image_id)

@@ -1,0 +1,44 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""Fixtures for the simulator tests: a running Simulator and its clients."""
+
+import pytest
+import requests
+from netapp_ontap import HostConnection
+
+from netapp_eic.simulator import Simulator
+
+
+@pytest.fixture(autouse=True)
+def _no_ca_bundle_env(monkeypatch):
+    """requests lets REQUESTS_CA_BUNDLE override a session's ``verify``,
+    which would hide the simulator's CA from netapp_ontap."""
+    monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
+    monkeypatch.delenv('CURL_CA_BUNDLE', raising=False)
+
+
+@pytest.fixture
+def sim(tmp_path):
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    with Simulator(data_root=str(data_root), seed=42, job_ttl=300) as s:
+        yield s
+
+
+@pytest.fixture
+def conn(sim):
+    connection = HostConnection(sim.host, sim.username, sim.password,
+                                verify=sim.ca_file, port=sim.port,
+                                poll_interval=0.05, poll_timeout=20)
+    with connection:
+        yield connection
+
+
+@pytest.fixture
+def api(sim):
+    """A requests session authenticated and verifying the simulator CA."""
+    session = requests.Session()
+    session.auth = (sim.username, sim.password)
+    session.verify = sim.ca_file
+    session.trust_env = False
+    yield session
+    session.close()

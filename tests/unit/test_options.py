@@ -1,0 +1,62 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""netapp_eic.options: names, help, defaults, registration, entry point."""
+
+import importlib.metadata
+
+from oslo_config import cfg
+
+from netapp_eic import options
+
+EXPECTED = {
+    'netapp_eic_file_copy_timeout': 600,
+    'netapp_eic_file_copy_return_timeout': 2,
+    'netapp_eic_poll_initial_interval': 0.05,
+    'netapp_eic_poll_max_interval': 2.0,
+    'netapp_eic_visibility_timeout': 10.0,
+    'netapp_eic_cache_enabled': True,
+    'netapp_eic_convert_images': True,
+}
+PARENT_OPTS = ('netapp_copyoffload_tool_path', 'thres_avl_size_perc_start',
+               'thres_avl_size_perc_stop', 'expiry_thres_minutes')
+
+
+def test_list_opts_pinned():
+    [(group, opts)] = options.list_opts()
+    assert group == 'backend_defaults'
+    assert [o.name for o in opts] == list(EXPECTED)
+
+
+def test_defaults_and_help():
+    [(_group, opts)] = options.list_opts()
+    for opt in opts:
+        assert opt.help and len(opt.help) > 20, opt.name
+        assert opt.default == EXPECTED[opt.name], opt.name
+
+
+def test_list_opts_is_a_copy():
+    [(_group, opts)] = options.list_opts()
+    assert opts[0] is not options.eic_opts[0]
+
+
+def test_bounds():
+    by_name = {o.name: o for o in options.eic_opts}
+    rt = by_name['netapp_eic_file_copy_return_timeout'].type
+    assert (rt.min, rt.max) == (0, 120)
+    assert by_name['netapp_eic_file_copy_timeout'].type.min == 1
+
+
+def test_parent_options_not_redeclared():
+    assert not set(PARENT_OPTS) & {o.name for o in options.eic_opts}
+
+
+def test_registered_in_shared_group():
+    group = cfg.CONF.backend_defaults
+    for name, default in EXPECTED.items():
+        assert getattr(group, name) == default
+
+
+def test_entry_point_resolves():
+    eps = importlib.metadata.entry_points(group='oslo.config.opts')
+    [ep] = [ep for ep in eps if ep.name == 'netapp_eic']
+    assert ep.value == 'netapp_eic.options:list_opts'
+    assert ep.load() is options.list_opts

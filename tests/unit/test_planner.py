@@ -1,0 +1,117 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""The decision without I/O: which paths are planned, in which order, and
+why the others are skipped."""
+
+import dataclasses
+
+from netapp_eic import planner
+from netapp_eic.planner import Path
+
+IMAGE = planner.Source('image', 'vs0', 'vol_glance', 'images/i1',
+                       '127.0.0.1', 'file:///glance/images/i1')
+LOCAL = planner.Source('image', 'vs0', 'vol_a', 'glance/i1', '127.0.0.1',
+                       'file:///a/glance/i1')
+REMOTE_CACHE = planner.Source('cache', 'vs0', 'vol_b', 'img-cache-i1',
+                              '127.0.0.1', '127.0.0.1:/vol_b/img-cache-i1')
+OTHER_SVM = planner.Source('image', 'vs1', 'vol_vs1', 'i1', '127.0.0.2',
+                           'nfs://127.0.0.2/vol_vs1/i1')
+
+BASE = planner.Facts(image_id='i1', volume_id='v1', pool='127.0.0.1:/vol_a',
+                     dest_svm='vs0', dest_flexvol='vol_a',
+                     cache_state='missing', cache_reason='no entry')
+
+
+def facts(**kw):
+    return dataclasses.replace(BASE, **kw)
+
+
+def paths(the_plan):
+    return [step.path for step in the_plan.steps]
+
+
+def skipped(the_plan):
+    return dict(the_plan.skipped)
+
+
+def test_fresh_cache_entry_is_tried_first():
+    p = planner.plan(facts(cache_state='fresh', cache_reason='',
+                           local_image=LOCAL, remote_sources=(IMAGE,)))
+    assert paths(p) == [Path.CACHE_CLONE, Path.DIRECT_CLONE, Path.FILE_COPY,
+                        Path.DOWNLOAD]
+
+
+def test_missing_cache_is_skipped_with_its_reason():
+    p = planner.plan(facts(local_image=LOCAL))
+    assert paths(p) == [Path.DIRECT_CLONE, Path.DOWNLOAD]
+    assert skipped(p)[Path.CACHE_CLONE] == 'no entry'
+
+
+def test_image_in_other_flexvol_plans_file_copy():
+    p = planner.plan(facts(remote_sources=(IMAGE,)))
+    assert paths(p) == [Path.FILE_COPY, Path.DOWNLOAD]
+    assert p.steps[0].source == IMAGE
+    assert 'not in FlexVol vol_a' in skipped(p)[Path.DIRECT_CLONE]
+
+
+def test_other_pools_cache_entry_preferred_to_glance_file():
+    p = planner.plan(facts(remote_sources=(IMAGE, REMOTE_CACHE)))
+    assert [s.source for s in p.steps[:-1]] == [REMOTE_CACHE, IMAGE]
+
+
+def test_image_problem_blocks_glance_file_but_not_cache_entries():
+    p = planner.plan(facts(local_image=LOCAL,
+                           remote_sources=(IMAGE, REMOTE_CACHE),
+                           image_problem='declared raw, detected qcow2'))
+    assert paths(p) == [Path.FILE_COPY, Path.DOWNLOAD]
+    assert p.steps[0].source == REMOTE_CACHE
+    assert skipped(p)[Path.DIRECT_CLONE] == 'declared raw, detected qcow2'
+
+
+def test_only_download_when_nothing_is_on_the_cluster():
+    p = planner.plan(facts(rejected_locations=(('http://x/i1',
+                                                'scheme http'),)))
+    assert paths(p) == [Path.DOWNLOAD]
+    assert 'http://x/i1: scheme http' in skipped(p)[Path.DIRECT_CLONE]
+    assert Path.FILE_COPY in skipped(p)
+
+
+def test_destination_problem_declines_everything():
+    p = planner.plan(facts(dest_problem='pool not on this cluster',
+                           local_image=LOCAL, cache_state='fresh'))
+    assert paths(p) == [Path.DOWNLOAD]
+    assert skipped(p)[Path.CACHE_CLONE] == 'pool not on this cluster'
+
+
+def test_copy_offload_tool_before_file_copy_when_usable():
+    p = planner.plan(facts(remote_sources=(IMAGE,), tool_path='/bin/tool',
+                           ontap_version=(9, 14, 1),
+                           vstorage=(('vs0', True),)))
+    assert paths(p) == [Path.COPY_OFFLOAD, Path.FILE_COPY, Path.DOWNLOAD]
+
+
+def test_copy_offload_skipped_when_vstorage_disabled():
+    p = planner.plan(facts(remote_sources=(OTHER_SVM,), tool_path='/t',
+                           ontap_version=(9, 14, 1),
+                           vstorage=(('vs0', True), ('vs1', False))))
+    assert paths(p) == [Path.FILE_COPY, Path.DOWNLOAD]
+    assert skipped(p)[Path.COPY_OFFLOAD] == 'vstorage is disabled on SVM vs1'
+
+
+def test_copy_offload_needs_ontap_8_2():
+    p = planner.plan(facts(remote_sources=(IMAGE,), tool_path='/t',
+                           ontap_version=(8, 1, 0),
+                           vstorage=(('vs0', True),)))
+    assert 'ONTAP >= 8.2' in skipped(p)[Path.COPY_OFFLOAD]
+
+
+def test_no_tool_configured_means_no_copy_offload_step():
+    p = planner.plan(facts(remote_sources=(IMAGE,)))
+    assert Path.COPY_OFFLOAD not in paths(p)
+    assert Path.COPY_OFFLOAD not in skipped(p)
+
+
+def test_explain_names_steps_and_reasons():
+    text = planner.explain(planner.plan(facts(remote_sources=(IMAGE,))))
+    assert text.startswith('file-copy from file:///glance/images/i1 -> '
+                           'download [')
+    assert 'cache-clone skipped: no entry' in text
