@@ -20,8 +20,11 @@ import time
 
 import requests
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+# Run as ``python benchmarks/bench_simulator.py``, sys.path[0] is
+# benchmarks/: put the repository root first so the in-tree netapp_eic is
+# imported without installing it (a sys.path call, allowed before imports).
+sys.path.insert(
+    0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from netapp_eic.simulator import Simulator
 
@@ -93,10 +96,11 @@ def bench_clone(sim, size, runs):
     session, times = _session(sim), []
     for i in range(runs):
         start = time.perf_counter()
-        r = session.post(sim.url + '/api/storage/file/clone?return_timeout=120',
-                         json={'volume': {'uuid': vol.uuid},
-                               'source_path': 'src',
-                               'destination_path': f'dst{i}'})
+        r = session.post(
+            sim.url + '/api/storage/file/clone?return_timeout=120',
+            json={'volume': {'uuid': vol.uuid},
+                  'source_path': 'src',
+                  'destination_path': f'dst{i}'})
         times.append(time.perf_counter() - start)
         assert r.json().get('state') == 'success', r.text
         os.unlink(os.path.join(vol.path, f'dst{i}'))

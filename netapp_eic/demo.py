@@ -12,11 +12,12 @@ image's.
 """
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
+import warnings
 import time
-import uuid
 
 from oslo_utils import units
 
@@ -26,14 +27,45 @@ from netapp_eic.simulator import stack as stack_mod
 POOL_A, POOL_B = stack_mod.DEFAULT_SHARES
 
 
-def _cinder():
-    """Import Cinder late: the host's cinder-volume installation."""
+def _cinder(workdir):
+    """Set Cinder up the way cinder-volume would, minus the service.
+
+    Cinder is imported late: it is the host's cinder-volume installation.
+    Its privileged helpers (the image format inspector behind
+    ``qemu_img_info``) run through a real privsep daemon started without
+    sudo; the demo runs as root or as the owner of every file it touches.
+    """
     os.environ.setdefault('OS_CINDER_DISABLE_EVENTLET_PATCHING', '1')
+    from cinder import monkey_patch
+    monkey_patch.patch()
     from cinder.common import config as cinder_config
     from cinder import context
     from cinder import objects
+    from cinder.db import migration
+    conf = cinder_config.CONF
+    conf([], project='cinder', default_config_files=[])
     objects.register_all()
-    return cinder_config.CONF, context, objects
+    conf.set_override('connection', 'sqlite:///%s' % os.path.join(
+        workdir, 'cinder.sqlite'), group='database')
+    migration.db_sync()
+    # cinder-volume's state directory (NetApp's client opens the SSH
+    # known-hosts file there even when it never uses SSH).
+    state = os.path.join(workdir, 'state')
+    os.makedirs(state)
+    open(os.path.join(state, 'ssh_known_hosts'), 'a').close()
+    conf.set_override('state_path', state)
+    conf.set_override('lock_path', os.path.join(workdir, 'locks'),
+                      group='oslo_concurrency')
+    conf.set_override('image_conversion_dir',
+                      os.path.join(workdir, 'conversion'))
+    # Only netapp-eic's one INFO line per create (and errors) on stderr;
+    # the dependencies' deprecation chatter is not the demo's subject.
+    warnings.filterwarnings('ignore')
+    logging.getLogger().setLevel(logging.ERROR)
+    logging.getLogger('netapp_eic').setLevel(logging.INFO)
+    helper = os.path.join(os.path.dirname(sys.executable), 'privsep-helper')
+    conf.set_override('helper_command', helper, group='cinder_sys_admin')
+    return conf, context, objects
 
 
 class Demo:
@@ -41,11 +73,9 @@ class Demo:
         self.stack = stack
         self.size = size_mib * units.Mi
         self.workdir = workdir
-        self.conf, context, self.objects = _cinder()
+        self.conf, context, self.objects = _cinder(workdir)
         self.ctx = context.get_admin_context()
         from netapp_eic.driver import NetAppEicNfsDriver
-        self.conf.set_override('image_conversion_dir',
-                               os.path.join(workdir, 'conversion'))
         self.driver = stack.driver(NetAppEicNfsDriver)
         self.backend = stack_mod.BACKEND
         self.tool = stack.sim.write_copyoffload_tool(stack.bin_dir)
@@ -55,16 +85,17 @@ class Demo:
 
     def image(self, service, fmt, seed, **props):
         path = os.path.join(self.workdir, 'src-%s-%d.%s' % (fmt, seed, fmt))
-        info = images.make_image(path, fmt, self.size, seed=seed)
+        images.make_image(path, fmt, self.size, seed=seed)
         image_id = service.add_image(path, fmt, **props)
         return image_id, images.raw_bytes_digest(path, fmt)
 
     def volume(self, share):
-        return self.objects.Volume(
-            context=self.ctx, id=str(uuid.uuid4()), size=1,
+        volume = self.objects.Volume(
+            context=self.ctx, size=1,
             host=stack_mod.pool_host(share, self.backend),
-            provider_location=None, volume_type_id=None, status='creating',
-            admin_metadata={}, display_name='demo')
+            provider_location=None, status='creating', display_name='demo')
+        volume.create()
+        return volume
 
     def create(self, label, service, image_id, share, digest):
         """What Cinder's create flow does: clone_image, else download."""
@@ -141,7 +172,7 @@ class Demo:
         out.write('netapp-eic demo: %s; images of %d MiB\n' % (
             self.stack.describe(), self.size // units.Mi))
         header = ('scenario', 'path', 'seconds', 'host bytes', 'data')
-        fmt = '%-34s %-13s %8s %12s %5s\n'
+        fmt = '%-38s %-13s %8s %12s %5s\n'
         out.write(fmt % header)
         for label, path, reason, seconds, host_bytes, ok in self.rows:
             out.write(fmt % (label, path, '%.3f' % seconds, host_bytes,
@@ -159,7 +190,8 @@ def main(argv=None):
         os.makedirs(os.path.join(workdir, 'stack'))
         with stack_mod.Stack(base_dir=os.path.join(workdir, 'stack'),
                              size_bytes=8 * units.Gi) as stack:
-            os.makedirs(os.path.join(workdir, 'conversion'))
+            for sub in ('conversion', 'locks'):
+                os.makedirs(os.path.join(workdir, sub))
             demo = Demo(stack, args.size_mib, workdir)
             demo.run()
             ok = demo.report()

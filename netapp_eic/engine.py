@@ -14,6 +14,8 @@ import os
 import socket
 import time
 
+from cinder import coordination
+from cinder.image import image_utils
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
 from oslo_utils import units
@@ -191,7 +193,6 @@ class Engine:
         return None
 
     def _conversion_allowed(self):
-        from cinder.image import image_utils  # noqa: the host's Cinder
         return (self.conf.netapp_eic_convert_images and
                 not image_utils.CONF.image_conversion_disable)
 
@@ -245,6 +246,9 @@ class Engine:
                              'reason': reason})
                 continue
             outcome.path = step.path
+            outcome.skipped = [
+                '%s: %s' % (path, reason) for path, reason in the_plan.skipped
+                if planner.faster(path, step.path)]
             return outcome
         return outcome
 
@@ -373,7 +377,6 @@ class Engine:
 
     def _convert(self, dest, src_path, created, image_meta, outcome):
         """qemu-img convert on this host, once per (image, pool)."""
-        from cinder.image import image_utils  # noqa: the host's Cinder
         check = self._inspect(src_path, image_meta)
         if not check.ok:
             raise exception.ImageUnsafe(image_id=image_meta['id'],
@@ -407,7 +410,6 @@ class Engine:
         with a DLM ``backend_url``) when it runs, else a process lock.
         """
         name = 'netapp-eic-%s-%s' % (image_id, dest.flexvol.uuid)
-        from cinder import coordination  # noqa: the host's Cinder
         if getattr(coordination.COORDINATOR, 'coordinator', None):
             with coordination.COORDINATOR.get_lock(name):
                 yield

@@ -27,6 +27,12 @@ class Path(str, enum.Enum):
         return self.value
 
 
+def faster(path: Path, than: Path) -> bool:
+    """Whether ``path`` comes before ``than`` in the order of preference."""
+    order = list(Path)
+    return order.index(path) < order.index(than)
+
+
 # The copy offload tool needs ONTAP 8.2 or later (NetApp's documentation).
 COPY_OFFLOAD_MIN_VERSION = (8, 2, 0)
 

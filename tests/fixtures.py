@@ -22,6 +22,9 @@ from testtools import content
 from netapp_eic.simulator import dataroot as dataroot_mod
 from netapp_eic.simulator import glance as glance_mod
 from netapp_eic.simulator import nfs as nfs_mod
+from netapp_eic.simulator import stack
+from netapp_eic.simulator.stack import make_cinder_configuration
+from netapp_eic.simulator.stack import stop_looping_calls
 
 BACKEND = 'netapp_eic_test'
 HOST = f'{socket.gethostname()}@{BACKEND}'
@@ -171,88 +174,6 @@ class StorageFixture(fixtures.Fixture):
                 f'mounts={self.mounts.mode}{why}')
 
 
-def write_shares_file(path, shares):
-    """Write an ``nfs_shares_config`` file listing ``shares``."""
-    with open(path, 'w') as shares_file:
-        shares_file.write(''.join(f'{share}\n' for share in shares))
-    return path
-
-
-def _register_driver_opts(config):
-    """Register, in the backend group, every option set below."""
-    from cinder.volume import driver as volume_driver
-    from cinder.volume.drivers import nfs, remotefs
-    from cinder.volume.drivers.netapp import options as na_opts
-    for opts in (volume_driver.volume_opts, remotefs.nas_opts,
-                 remotefs.volume_opts, nfs.nfs_opts, na_opts.netapp_proxy_opts,
-                 na_opts.netapp_connection_opts,
-                 na_opts.netapp_transport_opts,
-                 na_opts.netapp_basicauth_opts,
-                 na_opts.netapp_certificateauth_opts,
-                 na_opts.netapp_provisioning_opts,
-                 na_opts.netapp_cluster_opts,
-                 na_opts.netapp_img_cache_opts,
-                 na_opts.netapp_nfs_extra_opts,
-                 na_opts.netapp_san_opts,
-                 na_opts.netapp_replication_opts,
-                 na_opts.netapp_support_opts,
-                 na_opts.netapp_migration_opts):
-        config.append_config_values(opts)
-
-
-def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,
-                              backend=BACKEND, shares_dir=None, **overrides):
-    """A real ``cinder.volume.configuration.Configuration`` for ``sim``.
-
-    The values are loaded into oslo.config exactly as a ``[backend]``
-    section of ``cinder.conf`` would be (raw strings, parsed by the option
-    types), so code that looks the section up by name, such as NetApp's
-    ``get_client_for_backend``, finds it. ``overrides`` win over the values
-    here; None drops an option. Cinder's TestCase resets CONF afterwards.
-    """
-    from cinder.common import config as cinder_config
-    from cinder.volume import configuration
-    from cinder.volume import driver as volume_driver
-    from oslo_config import fixture as config_fixture
-
-    shares_dir = shares_dir or os.path.dirname(mounts.mount_point_base)
-    shares_file = write_shares_file(
-        os.path.join(shares_dir, f'{backend}-shares.conf'), shares)
-    values = {
-        'volume_driver': 'cinder.volume.drivers.netapp.common.NetAppDriver',
-        'volume_backend_name': backend,
-        'netapp_storage_family': 'ontap_cluster',
-        'netapp_storage_protocol': 'nfs',
-        'netapp_use_legacy_client': False,
-        'netapp_server_hostname': sim.host,
-        'netapp_server_port': sim.port,
-        'netapp_transport_type': 'https' if sim.ca_file else 'http',
-        'netapp_ssl_cert_path': sim.ca_file,
-        'netapp_ssl_cert_verify': True,
-        'netapp_login': sim.username,
-        'netapp_password': sim.password,
-        'netapp_vserver': sim.vserver,
-        'netapp_async_rest_timeout': 60,
-        'nfs_shares_config': shares_file,
-        'nfs_mount_point_base': mounts.mount_point_base,
-        'nas_secure_file_operations': 'false',
-        'nas_secure_file_permissions': 'false',
-    }
-    values.update(overrides)
-    values = {name: value for name, value in values.items()
-              if value is not None}
-    conf = cinder_config.CONF
-    # Config's load_raw_values needs no setUp: it only adds a parsed
-    # "file" to the namespace (newest wins), as reading cinder.conf does.
-    config_fixture.Config(conf).load_raw_values(group=backend, **values)
-    config = configuration.Configuration(volume_driver.volume_opts,
-                                         config_group=backend)
-    # Registering clears oslo.config's value cache, so nothing read
-    # before the raw values were loaded can linger.
-    _register_driver_opts(config)
-    return config
-
-
 class DriverFixture(fixtures.Fixture):
     """A Cinder NetApp NFS driver wired to a :class:`StorageFixture`.
 
@@ -281,24 +202,18 @@ class DriverFixture(fixtures.Fixture):
             self.storage.sim, self.storage.mounts, self.shares,
             backend=self.host.split('@', 1)[1], **self.overrides)
         self.driver = self._build()
-        # NfsDriver hands ``execute`` to its os-brick client only; the
-        # driver's own ``_execute`` (mount.nfs probe, stat, du, rm...) stays
-        # cinder.utils.execute, so it is replaced too (as Cinder's own
-        # driver tests do): every command then goes through the harness.
-        self.driver._execute = self.storage.mounts.execute
         self.addCleanup(stop_looping_calls, self.driver)
         if self.setup:
             self.driver.do_setup(self.context)
             self.driver.check_for_setup_error()
 
     def _build(self):
-        kwargs = {'configuration': self.configuration,
-                  'execute': self.storage.mounts.execute,
-                  'host': self.host}
-        if self.driver_class is None:
+        driver_class = self.driver_class
+        if driver_class is None:
             from cinder.volume.drivers.netapp import common
-            return common.NetAppDriver(**kwargs)
-        return self.driver_class(**kwargs)
+            driver_class = common.NetAppDriver
+        return stack.build_driver(driver_class, self.configuration,
+                                  self.storage.mounts, self.host)
 
 
 class InProcessPrivsepFixture(fixtures.Fixture):
@@ -328,10 +243,3 @@ def _touch(path):
     else:
         with open(path, 'a'):
             pass
-
-
-def stop_looping_calls(driver):
-    """Stop the driver's periodic tasks (EMS, housekeeping, cache, SSC)."""
-    looping = getattr(driver, 'loopingcalls', None)
-    for task in getattr(looping, 'tasks', ()):
-        task.looping_call.stop()

@@ -70,7 +70,8 @@ class _Client:
         except urllib.error.HTTPError as e:
             raise ToolError(_error_text(e.read())) from None
         except urllib.error.URLError as e:
-            raise ToolError(f'cannot reach the simulator at {self.url}: {e.reason}') from None
+            raise ToolError(f'cannot reach the simulator at {self.url}: '
+                            f'{e.reason}') from None
 
 
 def _error_text(raw):
@@ -125,7 +126,8 @@ def main(argv=None, config=None):
     except ToolError as e:
         print(f'copyoffload: error: {e}', file=sys.stderr)
         return EXIT_FAILED
-    print(f'copyoffload: copied {args.src_ip}:{args.src_path} to {args.dst_ip}:{args.dst_path}')
+    print(f'copyoffload: copied {args.src_ip}:{args.src_path} to '
+          f'{args.dst_ip}:{args.dst_path}')
     return 0
 
 

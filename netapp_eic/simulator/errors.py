@@ -37,7 +37,10 @@ class BadRequest(OntapError):
 
 
 class NotFound(OntapError):
-    """A missing object (volume, SVM, job, ...): ONTAP "entry doesn't exist"."""
+    """A missing object (volume, SVM, job, ...).
+
+    ONTAP's "entry doesn't exist".
+    """
 
     status = 404
     code = '4'

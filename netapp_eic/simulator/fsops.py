@@ -101,8 +101,8 @@ def sparse_copy(src, dst, *, progress=None, throttle_bps=None, stop=None,
 
     ``dst`` is written under its own name (a failure leaves a partial
     file). ``progress(position)`` is called as the copy advances (holes
-    count as done), ``throttle_bps`` caps the data rate, ``stop`` (an Event) aborts
-    with :class:`CopyStopped`, ``fail_at`` (a byte offset) raises
+    count as done), ``throttle_bps`` caps the data rate, ``stop`` (an
+    Event) aborts with :class:`CopyStopped`, ``fail_at`` (a byte offset) raises
     :class:`CopyFault` once the copy reaches it.
     """
     fd_in = os.open(src, os.O_RDONLY)

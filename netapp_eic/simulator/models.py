@@ -197,7 +197,8 @@ class Backend:
     def _probe_clone_mode(self, forced):
         supported = fsops.probe_reflink(self.data_root)
         if forced == 'reflink' and not supported:
-            raise ValueError(f'reflink is not supported under {self.data_root}')
+            raise ValueError(
+                f'reflink is not supported under {self.data_root}')
         if forced in ('copy', 'reflink'):
             return forced
         return 'reflink' if supported else 'copy'
@@ -267,7 +268,8 @@ class Backend:
             if inside and (best is None or len(j) > len(best.junction)):
                 best = vol
         if best is None:
-            raise errors.FileNotFound(f'No volume of SVM {svm.name} is mounted at {nfs_path}.')
+            raise errors.FileNotFound(
+                f'No volume of SVM {svm.name} is mounted at {nfs_path}.')
         return best, nfs_path[len(best.junction):].lstrip('/')
 
     def default_vserver(self):
@@ -278,7 +280,8 @@ class Backend:
         out = {}
         for vol in self.volumes:
             if vol.svm.lifs:
-                out['{}:{}'.format(vol.svm.lifs[0]['ip'], vol.junction)] = vol.path
+                ip = vol.svm.lifs[0]['ip']
+                out['{}:{}'.format(ip, vol.junction)] = vol.path
         return out
 
     # -- records -----------------------------------------------------------
@@ -410,12 +413,14 @@ class Backend:
             text = self._strip_junction(vol, text)
         target = os.path.normpath(os.path.join(vol.path, text))
         if target != vol.path and not target.startswith(vol.path + os.sep):
-            raise PathOutside(f'Path "{path}" is outside volume {vol.name}.', self._volume_at(target))
+            raise PathOutside(f'Path "{path}" is outside volume {vol.name}.',
+                              self._volume_at(target))
         rel = os.path.relpath(target, vol.path)
         rel = '' if rel == '.' else rel
         if rel.split(os.sep)[0] == '.snapshot':
             raise errors.NotImplementedApi(
-                f'Snapshot paths are not supported by the simulator: {path}', status=400, target='path')
+                f'Snapshot paths are not supported by the simulator: {path}',
+                status=400, target='path')
         if not rel and not allow_root:
             raise errors.BadRequest('A file path is required.',
                                     target='path')
@@ -428,8 +433,10 @@ class Backend:
         for other in self.volumes:
             j = other.junction.rstrip('/')
             if other is not vol and (text == j or text.startswith(j + '/')):
-                raise PathOutside(f'Path "{text}" is in volume {other.name}, not {vol.name}.', other)
-        raise PathOutside(f'Absolute path "{text}" is outside volume {vol.name}.')
+                raise PathOutside(f'Path "{text}" is in volume {other.name}, '
+                                  f'not {vol.name}.', other)
+        raise PathOutside(
+            f'Absolute path "{text}" is outside volume {vol.name}.')
 
     def _volume_at(self, target):
         for vol in self.volumes:
@@ -444,7 +451,8 @@ class Backend:
             st = os.lstat(target)
         except FileNotFoundError:
             raise errors.FileNotFound(
-                f'No such file or directory: "{rel}" in volume {vol.name}.', target='path') from None
+                f'No such file or directory: "{rel}" in volume {vol.name}.',
+                target='path') from None
         ftype = ('directory' if stat.S_ISDIR(st.st_mode) else
                  'symlink' if stat.S_ISLNK(st.st_mode) else 'file')
         rec = {'volume': vol.ref(), 'path': rel or '.',
@@ -463,7 +471,7 @@ class Backend:
         return rec
 
     def list_dir(self, vol, rel, target):
-        """Records of the entries of a directory (hidden temp files skipped)."""
+        """Records of a directory's entries (hidden temp files skipped)."""
         if not os.path.isdir(target):
             return [self.file_record(vol, rel, target)]
         out = []
@@ -494,7 +502,8 @@ class Backend:
         self.file_record(vol, rel, target)
         new_rel, new_target = self.resolve(vol, new_path)
         if not os.path.isdir(os.path.dirname(new_target)):
-            raise errors.FileNotFound(f'Directory of "{new_rel}" does not exist.', target='path')
+            raise errors.FileNotFound(
+                f'Directory of "{new_rel}" does not exist.', target='path')
         os.replace(target, new_target)
         with self.lock:
             policy = self.file_qos.pop((vol.uuid, rel), None)
@@ -517,7 +526,8 @@ class Backend:
             raise errors.DestinationExists(f'"{rel}" already exists.',
                                            target='path')
         if not os.path.isdir(os.path.dirname(target)):
-            raise errors.FileNotFound(f'Directory of "{rel}" does not exist.', target='path')
+            raise errors.FileNotFound(
+                f'Directory of "{rel}" does not exist.', target='path')
         if kind == 'directory':
             os.mkdir(target)
         else:
@@ -540,13 +550,14 @@ class Backend:
         src_rel, src = self._clone_path(vol, source, 'source_path')
         dst_rel, dst = self._clone_path(vol, destination, 'destination_path')
         if not os.path.isfile(src):
-            raise errors.FileNotFound(f'Source file "{src_rel}" not found in volume '
-                                      f'{vol.name}.',
-                                      target='source_path')
+            raise errors.FileNotFound(
+                f'Source file "{src_rel}" not found in volume {vol.name}.',
+                target='source_path')
         self._check_destination(vol, dst_rel, dst, overwrite)
         self.check_space(vol, src, no_space)
         fsops.clone_file(src, dst, self.clone_mode)
-        job = self._new_job(f'File clone {src_rel} -> {dst_rel} in volume {vol.name}')
+        job = self._new_job(
+            f'File clone {src_rel} -> {dst_rel} in volume {vol.name}')
         job.succeed(f'Clone of {dst_rel} created ({self.clone_mode}).')
         return job
 
@@ -556,19 +567,24 @@ class Backend:
         except PathOutside as e:
             if e.other is not None and e.other is not vol:
                 raise errors.CrossVolume(
-                    f'File clone across FlexVols is not supported: "{path}" is in '
-                    f'volume {e.other.name}, the request names volume {vol.name}.', target=field) from None
+                    f'File clone across FlexVols is not supported: "{path}" '
+                    f'is in volume {e.other.name}, the request names volume '
+                    f'{vol.name}.', target=field) from None
             raise
 
     def _check_destination(self, vol, rel, target, overwrite):
         if os.path.isdir(target):
-            raise errors.DestinationExists(f'Destination "{rel}" is a directory.', target='destination_path')
+            raise errors.DestinationExists(
+                f'Destination "{rel}" is a directory.',
+                target='destination_path')
         if os.path.lexists(target) and not overwrite:
             raise errors.DestinationExists(
-                f'Destination file "{rel}" already exists in volume {vol.name}.', target='destination_path')
+                f'Destination file "{rel}" already exists in volume '
+                f'{vol.name}.', target='destination_path')
         if not os.path.isdir(os.path.dirname(target)):
-            raise errors.FileNotFound(f'Destination directory of "{rel}" does not '
-                                      'exist.', target='destination_path')
+            raise errors.FileNotFound(
+                f'Destination directory of "{rel}" does not exist.',
+                target='destination_path')
 
     def copy_side(self, side, what):
         """``(volume, rel, abs)`` of one side of a file copy request.
@@ -592,7 +608,9 @@ class Backend:
         else:
             vol = self.volume_by_name(path.split('/')[0], svm_name)
         if svm_name is not None and vol.svm.name != svm_name:
-            raise errors.NotFound(f'Volume {vol.name} is not in SVM {svm_name}.', target='svm.name')
+            raise errors.NotFound(
+                f'Volume {vol.name} is not in SVM {svm_name}.',
+                target='svm.name')
         if path.startswith(vol.name + '/'):
             path = path[len(vol.name) + 1:]
         rel, target = self.resolve(vol, path)
@@ -709,7 +727,8 @@ class Backend:
         if not name:
             raise errors.BadRequest('name is required.', target='name')
         if any(p['name'] == name for p in self.qos_records()):
-            raise errors.DestinationExists(f'QoS policy "{name}" already exists.', target='name')
+            raise errors.DestinationExists(
+                f'QoS policy "{name}" already exists.', target='name')
         flat = flatten(body)
         svm = self.svm(flat.get('svm.uuid') or flat.get('svm.name')
                        or self.default_vserver())
@@ -725,7 +744,8 @@ class Backend:
         with self.lock:
             policy = self.qos_policies.get(policy_uuid)
             if policy is None:
-                raise errors.NotFound(f'QoS policy "{policy_uuid}" not found.', target='uuid')
+                raise errors.NotFound(
+                    f'QoS policy "{policy_uuid}" not found.', target='uuid')
             for key in ('name', 'fixed', 'adaptive'):
                 if key in body:
                     policy[key] = body[key]
@@ -733,7 +753,8 @@ class Backend:
     def delete_qos(self, policy_uuid):
         with self.lock:
             if self.qos_policies.pop(policy_uuid, None) is None:
-                raise errors.NotFound(f'QoS policy "{policy_uuid}" not found.', target='uuid')
+                raise errors.NotFound(
+                    f'QoS policy "{policy_uuid}" not found.', target='uuid')
 
     def log_ems(self, body):
         with self.lock:

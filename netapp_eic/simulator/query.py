@@ -29,7 +29,8 @@ def parse_query(raw):
         if not part:
             continue
         key, _, value = part.partition('=')
-        params[unquote(key.replace('+', ' '))] = unquote(value.replace('+', ' '))
+        key = unquote(key.replace('+', ' '))
+        params[key] = unquote(value.replace('+', ' '))
     return params
 
 
@@ -134,7 +135,9 @@ def _copy_path(src, dst, keys):
     elif isinstance(value, list):
         current = dst.get(key) if isinstance(dst.get(key), list) else [
             {} for _ in value]
-        for item, out in zip(value, current):
+        # ``current`` was built from this same ``value`` (deep copy or one
+        # placeholder per item), so the lengths always match.
+        for item, out in zip(value, current, strict=True):
             if isinstance(item, dict):
                 _copy_path(item, out, keys[1:])
         dst[key] = current
@@ -184,6 +187,7 @@ def next_href(path, params, offset):
     """The ``_links.next.href`` of a page starting at ``offset``."""
     query = dict(params)
     query['start.offset'] = str(offset)
-    encoded = '&'.join('{}={}'.format(quote(k, safe='.*'), quote(v, safe=',*:/|!'))
-                       for k, v in query.items())
+    encoded = '&'.join(
+        '{}={}'.format(quote(k, safe='.*'), quote(v, safe=',*:/|!'))
+        for k, v in query.items())
     return f'{path}?{encoded}'

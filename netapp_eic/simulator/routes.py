@@ -207,7 +207,8 @@ def cli_disk_usage(req):
         rel, target = backend.resolve(vol, match.group(2))
         used = backend.file_record(vol, rel, target)['bytes_used']
     except errors.NotFound:
-        raise errors.CliFileNotFound(f'File "{path}" does not exist.') from None
+        raise errors.CliFileNotFound(
+            f'File "{path}" does not exist.') from None
     unique = f'{used // 1024}KB'
     record = {'vserver': vol.svm.name, 'path': path, 'unique_bytes': unique}
     return ok({'records': [record], 'num_records': 1,
@@ -422,7 +423,9 @@ def zapi(req):
             '<node-details-info><node>{}</node><node-model>{}</node-model>'
             '<is-all-flash-optimized>{}</is-all-flash-optimized>'
             '<is-all-flash-select-optimized>false'
-            '</is-all-flash-select-optimized></node-details-info>'.format(n['name'], n['model'], str(n['is_all_flash_optimized']).lower())
+            '</is-all-flash-select-optimized></node-details-info>'.format(
+                n['name'], n['model'],
+                str(n['is_all_flash_optimized']).lower())
             for n in backend.node_records())
         count = len(backend.node_records())
         return _zapi(f'<results status="passed"><attributes-list>{nodes}'
@@ -507,7 +510,8 @@ def match(method, path):
             continue
         if method not in methods:
             raise errors.MethodNotAllowed(
-                f'Method {method} is not supported on {path} by the simulator.')
+                f'Method {method} is not supported on {path} by the '
+                'simulator.')
         args = {k: unquote(v) if k != 'path' else v
                 for k, v in found.groupdict().items()}
         return methods[method], args

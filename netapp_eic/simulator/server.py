@@ -35,7 +35,7 @@ JOB_EFFECTS = ('fail_after_percent', 'throttle_bps', 'no_space')
 
 
 class Faults:
-    """Injected faults, matched on method + path glob, fired ``count`` times."""
+    """Injected faults matched on method + path glob, fired ``count`` times."""
 
     def __init__(self):
         self._faults = []
@@ -45,7 +45,8 @@ class Faults:
     def add(self, spec):
         unknown = set(spec) - FAULT_KEYS
         if unknown:
-            raise errors.BadRequest('Unknown fault keys: {}'.format(', '.join(sorted(unknown))))
+            raise errors.BadRequest('Unknown fault keys: {}'.format(
+                ', '.join(sorted(unknown))))
         fault = {'method': str(spec.get('method', '*')).upper(),
                  'path': spec.get('path', '*'), 'count': spec.get('count')}
         for key in FAULT_KEYS - {'method', 'path', 'count'}:
@@ -133,7 +134,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             response = routes.Response(e.status, e.body())
         except Exception as e:  # never a traceback on the wire
             LOG.exception('simulator failure on %s %s', method, path)
-            err = errors.InternalError(f'Internal simulator error: {type(e).__name__}')
+            err = errors.InternalError(
+                f'Internal simulator error: {type(e).__name__}')
             response = routes.Response(err.status, err.body())
         if path != '/_sim/requests':
             sim.log_request(method, path, query_string, params,
@@ -286,11 +288,12 @@ def _ctl_copyoffload(req):
         ip = body.get(ip_key)
         svm = backend.svm_for_ip(ip)
         if svm is None:
-            raise errors.BadRequest(f'{ip} is not a data LIF of this cluster.', target=ip_key)
+            raise errors.BadRequest(
+                f'{ip} is not a data LIF of this cluster.', target=ip_key)
         if not svm.vstorage_enabled:
             raise errors.BadRequest(
-                f'vStorage is disabled on SVM {svm.name} (LIF {ip}): copy offload is '
-                'not available.', target=ip_key, code='13001')
+                f'vStorage is disabled on SVM {svm.name} (LIF {ip}): copy '
+                'offload is not available.', target=ip_key, code='13001')
         vol, rel = backend.volume_for_junction(svm, str(body.get(path_key)))
         sides.append({'volume': vol.ref(), 'path': rel})
     job = backend.start_copy(
@@ -491,10 +494,12 @@ class Simulator:
                   'password': self.password, 'ca_file': self.ca_file}
         package_root = os.path.dirname(os.path.dirname(
             os.path.dirname(os.path.abspath(__file__))))
-        script = (f'#!{sys.executable}\n# netapp-eic copy offload stand-in (generated).\n'
+        script = (f'#!{sys.executable}\n'
+                  '# netapp-eic copy offload stand-in (generated).\n'
                   f'import sys\nsys.path.insert(0, {package_root!r})\n'
                   'from netapp_eic.simulator import copyoffload\n'
-                  f'sys.exit(copyoffload.main(sys.argv[1:], config={config!r}))\n')
+                  'sys.exit(copyoffload.main(sys.argv[1:], '
+                  f'config={config!r}))\n')
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o700)
         with os.fdopen(fd, 'w') as f:
             f.write(script)

@@ -37,10 +37,12 @@ def write_shares_file(path, shares):
 
 def _register_driver_opts(config):
     """Register, in the backend group, every option a NetApp NFS driver
-    reads, so overrides can be set before the driver exists."""
+    (and netapp-eic) reads."""
     from cinder.volume import driver as volume_driver
-    from cinder.volume.drivers import nfs, remotefs
     from cinder.volume.drivers.netapp import options as na_opts
+    from cinder.volume.drivers import nfs, remotefs
+
+    from netapp_eic import options
     for opts in (volume_driver.volume_opts, remotefs.nas_opts,
                  remotefs.volume_opts, nfs.nfs_opts, na_opts.netapp_proxy_opts,
                  na_opts.netapp_connection_opts,
@@ -54,29 +56,32 @@ def _register_driver_opts(config):
                  na_opts.netapp_san_opts,
                  na_opts.netapp_replication_opts,
                  na_opts.netapp_support_opts,
-                 na_opts.netapp_migration_opts):
+                 na_opts.netapp_migration_opts,
+                 options.eic_opts):
         config.append_config_values(opts)
-    from netapp_eic import options
-    config.append_config_values(options.eic_opts)
 
 
 def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,
-                              backend=BACKEND, shares_dir=None,
-                              add_cleanup=None, **overrides):
+                              backend=BACKEND, shares_dir=None, **overrides):
     """A real ``cinder.volume.configuration.Configuration`` for ``sim``.
 
-    Values are set with ``CONF.set_override(..., group=backend)`` as a
-    ``cinder.conf`` ``[backend]`` section would; pass ``add_cleanup`` (a
-    test's ``addCleanup``) to clear them afterwards. ``overrides`` win.
-    TLS verification is on: the simulator's CA is the trusted bundle.
+    The values are loaded into oslo.config exactly as a ``[backend]``
+    section of ``cinder.conf`` would be (raw strings, parsed by the option
+    types), so code that looks the section up by name, such as NetApp's
+    ``get_client_for_backend``, finds it. TLS verification is on, with the
+    simulator's CA as the trusted bundle. ``overrides`` win over the values
+    here; None drops an option.
     """
     from cinder.common import config as cinder_config
     from cinder.volume import configuration
+    from cinder.volume import driver as volume_driver
+    from oslo_config import fixture as config_fixture
 
     shares_dir = shares_dir or os.path.dirname(mounts.mount_point_base)
     shares_file = write_shares_file(
         os.path.join(shares_dir, '%s-shares.conf' % backend), shares)
     values = {
+        'volume_driver': 'cinder.volume.drivers.netapp.common.NetAppDriver',
         'volume_backend_name': backend,
         'netapp_storage_family': 'ontap_cluster',
         'netapp_storage_protocol': 'nfs',
@@ -96,14 +101,33 @@ def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,
         'nas_secure_file_permissions': 'false',
     }
     values.update(overrides)
-    config = configuration.Configuration([], config_group=backend)
-    _register_driver_opts(config)
+    values = {name: value for name, value in values.items()
+              if value is not None}
     conf = cinder_config.CONF
-    for name, value in values.items():
-        conf.set_override(name, value, group=backend)
-        if add_cleanup is not None:
-            add_cleanup(conf.clear_override, name, group=backend)
+    # load_raw_values only adds a parsed "file" to the namespace (newest
+    # wins), as reading cinder.conf does; it needs no fixture setUp.
+    config_fixture.Config(conf).load_raw_values(group=backend, **values)
+    config = configuration.Configuration(volume_driver.volume_opts,
+                                         config_group=backend)
+    # Registering clears oslo.config's value cache, so nothing read
+    # before the raw values were loaded can linger.
+    _register_driver_opts(config)
     return config
+
+
+def build_driver(driver_class, configuration, mounts, host):
+    """Instantiate a Cinder NFS driver whose commands go through
+    ``mounts.execute``.
+
+    NfsDriver hands ``execute`` to its os-brick client only; the driver's
+    own ``_execute`` (mount.nfs probe, stat, du, rm, chmod...) stays
+    ``cinder.utils.execute``, so it is replaced too, as Cinder's own driver
+    tests do.
+    """
+    driver = driver_class(configuration=configuration,
+                          execute=mounts.execute, host=host)
+    driver._execute = mounts.execute
+    return driver
 
 
 def stop_looping_calls(driver):
@@ -193,8 +217,8 @@ class Stack:
         config = make_cinder_configuration(
             self.sim, self.mounts, shares, backend=backend,
             shares_dir=self.base_dir, **overrides)
-        drv = driver_class(configuration=config, execute=self.mounts.execute,
-                           host='%s@%s' % (socket.gethostname(), backend))
+        drv = build_driver(driver_class, config, self.mounts,
+                           '%s@%s' % (socket.gethostname(), backend))
         self._exit.callback(stop_looping_calls, drv)
         if setup:
             drv.do_setup(context.get_admin_context())

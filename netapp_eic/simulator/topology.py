@@ -42,7 +42,8 @@ DEFAULT_TOPOLOGY = {
 
 _UNITS = {'': 1, 'b': 1, 'k': 1024, 'm': 1024 ** 2, 'g': 1024 ** 3,
           't': 1024 ** 4, 'p': 1024 ** 5}
-_SIZE_RE = re.compile(r'^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$', re.IGNORECASE)
+_SIZE_RE = re.compile(r'^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$',
+                      re.IGNORECASE)
 
 
 class TopologyError(ValueError):
@@ -150,7 +151,8 @@ def _svm(raw, aggr, default_size):
             lif = {'ip': lif}
         lifs.append({'ip': lif['ip'],
                      'name': lif.get('name', f'{name}_data{i + 1}')})
-    volumes = [_volume(v, aggr, default_size) for v in raw.get('volumes') or []]
+    volumes = [_volume(v, aggr, default_size)
+               for v in raw.get('volumes') or []]
     return {'name': name, 'lifs': lifs, 'volumes': volumes,
             'vstorage_enabled': bool(raw.get('vstorage_enabled', True))}
 

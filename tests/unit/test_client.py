@@ -149,7 +149,7 @@ def test_rename_and_delete(client, sim):
     assert err.value.status == 404
 
 
-# -- clone, copy, jobs ---------------------------------------------------------
+# -- clone, copy, jobs --------------------------------------------------------
 
 def test_clone_file(client, sim):
     data = os.urandom(MiB)
@@ -226,7 +226,7 @@ def test_vstorage_enabled(client):
     assert client.vstorage_enabled('vs1') is False
 
 
-# -- errors, TLS, configuration -------------------------------------------------
+# -- errors, TLS, configuration -----------------------------------------------
 
 def test_error_conversion(client, sim):
     sim.add_fault(method='GET', path='/api/cluster', status=500,

@@ -115,3 +115,10 @@ def test_explain_names_steps_and_reasons():
     assert text.startswith('file-copy from file:///glance/images/i1 -> '
                            'download [')
     assert 'cache-clone skipped: no entry' in text
+
+
+def test_faster_follows_the_order_of_preference():
+    assert planner.faster(Path.CACHE_CLONE, Path.DIRECT_CLONE)
+    assert planner.faster(Path.COPY_OFFLOAD, Path.FILE_COPY)
+    assert not planner.faster(Path.DOWNLOAD, Path.FILE_COPY)
+    assert not planner.faster(Path.FILE_COPY, Path.FILE_COPY)

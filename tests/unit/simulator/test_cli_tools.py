@@ -10,7 +10,12 @@ import sys
 import pytest
 import requests
 
-from netapp_eic.simulator import DEFAULT_TOPOLOGY, Simulator, load_topology, topology
+from netapp_eic.simulator import (
+    DEFAULT_TOPOLOGY,
+    Simulator,
+    load_topology,
+    topology,
+)
 from tests.unit.simulator.helpers import read, vol_dir, write_file
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(

@@ -201,7 +201,8 @@ class TestControlApi:
         log = api.get(sim.control_url + '/requests').json()['records']
         assert [(r['method'], r['path'], r['status']) for r in log[:2]] == [
             ('POST', '/api/storage/file/clone', 202),
-            ('GET', '/api/cluster/jobs/' + sim.backend.job_records()[0]['uuid'],
+            ('GET',
+             '/api/cluster/jobs/' + sim.backend.job_records()[0]['uuid'],
              200)]
         assert log[1]['query'] == 'fields=message%2Cstate'
         api.delete(sim.control_url + '/requests')

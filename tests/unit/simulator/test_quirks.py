@@ -108,7 +108,8 @@ class TestCinderEndpoints:
     def test_permission_probes_and_empty_tables(self, sim, api):
         for path in ('storage/aggregates', 'storage/disks',
                      'snapmirror/relationships', 'storage/volumes'):
-            r = api.get(f'{sim.url}/api//{path}?return_records=false?max_records=10000')
+            r = api.get(f'{sim.url}/api//{path}'
+                        '?return_records=false?max_records=10000')
             assert r.status_code == 200 and 'num_records' in r.json()
         assert api.get(sim.url + '/api/svm/peers').json()['num_records'] == 0
         aggr = api.get(sim.url + '/api//storage/aggregates?name=aggr1&fields='

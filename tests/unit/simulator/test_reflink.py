@@ -23,7 +23,8 @@ def test_reflink_clone_shares_extents(tmp_path):
     from netapp_ontap import HostConnection
 
     from netapp_eic.simulator import Simulator
-    with XfsLoop(str(tmp_path)) as xfs, Simulator(data_root=xfs.mnt, seed=3) as sim:
+    with (XfsLoop(str(tmp_path)) as xfs,
+          Simulator(data_root=xfs.mnt, seed=3) as sim):
         assert sim.clone_mode == 'reflink'
         assert sim.info()['clone_mode'] == 'reflink'
         src = write_file(sim, 'vol_cinder_a', 'volume-src', 32 * MIB)

@@ -17,7 +17,13 @@ from netapp_ontap.resources import (
     Volume,
 )
 
-from tests.unit.simulator.helpers import MIB, read, vol_dir, vol_uuid, write_file
+from tests.unit.simulator.helpers import (
+    MIB,
+    read,
+    vol_dir,
+    vol_uuid,
+    write_file,
+)
 
 
 def _clone(sim, conn, src, dst, vol='vol_cinder_a', **kwargs):
