@@ -199,9 +199,11 @@ class OntapClient:
 
         Uses the parent driver's options: ``netapp_server_hostname``,
         ``netapp_server_port``, ``netapp_transport_type``, ``netapp_login``,
-        ``netapp_password`` and ``netapp_ssl_cert_path``. TLS verification
-        is on by default (system CA bundle); a cert path is used as the CA
-        bundle. No request is made.
+        ``netapp_password``, ``netapp_ssl_cert_path`` and
+        ``netapp_ssl_cert_verify``. TLS verification is on by default
+        (system CA bundle); a cert path is used as the CA bundle; only an
+        explicit ``netapp_ssl_cert_verify = False`` turns it off, as for
+        the parent driver. No request is made.
         """
         scheme = configuration.safe_get('netapp_transport_type') or 'https'
         port = configuration.safe_get('netapp_server_port')
@@ -211,6 +213,10 @@ class OntapClient:
         cert_path = configuration.safe_get('netapp_ssl_cert_path')
         if cert_path:
             verify = cert_path
+        if configuration.safe_get('netapp_ssl_cert_verify') is False:
+            LOG.warning('netapp_ssl_cert_verify is False: the EIC client '
+                        'does not verify the ONTAP certificate.')
+            verify = False
         return_timeout = int(configuration.safe_get(
             'netapp_eic_file_copy_return_timeout') or 0)
         connection = host_connection.HostConnection(

@@ -137,8 +137,8 @@ class Demo:
 
     def run(self):
         raw_local, d1 = self.image(self.glance_in_pool, 'raw', 1)
-        self.create('raw, Glance file in the pool FlexVol', self.glance_in_pool,
-                    raw_local, POOL_A, d1)
+        self.create('raw, Glance file in the pool FlexVol',
+                    self.glance_in_pool, raw_local, POOL_A, d1)
         self.create('raw, same image again', self.glance_in_pool, raw_local,
                     POOL_A, d1)
         raw_remote, d2 = self.image(self.glance, 'raw', 2)

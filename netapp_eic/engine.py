@@ -177,7 +177,9 @@ class Engine:
         check = self._inspect(local_files[0], image_meta)
         if not check.ok:
             return check.reason
-        if check.virtual_size and check.virtual_size > volume['size'] * units.Gi:
+        too_big = check.virtual_size and (
+            check.virtual_size > volume['size'] * units.Gi)
+        if too_big:
             return 'image virtual size %d exceeds the volume size %d GiB' % (
                 check.virtual_size, volume['size'])
         return None
@@ -481,4 +483,5 @@ def _resolve_ip(host):
     try:
         return socket.getaddrinfo(host, None)[0][4][0]
     except socket.gaierror as e:
-        raise exception.LocationRejected(location=host, reason=str(e))
+        raise exception.LocationRejected(location=host,
+                                         reason=str(e)) from e

@@ -248,20 +248,38 @@ class PathsTestCase(EicTestCase):
     def test_boot_storm_copies_once(self):
         drv = self.driver()
         image_id, digest = self.image(self.glance, seed=8)
-        results = []
+        volumes = [self.volume(POOL_B) for _ in range(4)]
+        for volume in volumes:
+            # Cinder's TestCase database is one in-memory SQLite connection
+            # that threads cannot share (cinder-volume has a pool); untyped
+            # volume objects keep the driver off it during the storm.
+            volume.volume_type_id = None
+        location = self.glance.get_location(self.ctx, image_id)
+        meta = self.glance.show(self.ctx, image_id)
+        start = threading.Barrier(len(volumes))
+        results, errors = {}, []
 
-        def create():
-            results.append(self.clone(drv, self.glance, image_id, POOL_B))
+        def create(volume):
+            start.wait()
+            try:
+                results[volume.id] = drv.clone_image(
+                    self.ctx, volume, location, meta, self.glance)
+            except Exception as e:  # reported below, not swallowed
+                errors.append(e)
 
-        threads = [threading.Thread(target=create) for _ in range(4)]
+        threads = [threading.Thread(target=create, args=(v,))
+                   for v in volumes]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        self.assertEqual([], errors)
         self.assertEqual(1, len(self.posts('/storage/file/copy')))
-        for volume, result, _ in results:
-            self.assertTrue(result[1])
+        self.assertEqual(len(volumes), len(results))
+        for volume in volumes:
+            self.assertTrue(results[volume.id][1])
             self.assert_volume_data(POOL_B, volume, digest)
+        self.assert_no_leftovers()
 
 
 class FailureTestCase(EicTestCase):
@@ -391,3 +409,66 @@ class FailureTestCase(EicTestCase):
                                side_effect=KeyboardInterrupt):
             self.assertRaises(KeyboardInterrupt, self.clone, drv,
                               self.glance_in_pool, image_id)
+
+
+class PolicyTestCase(EicTestCase):
+
+    def test_image_conversion_disable_refuses_qcow2(self):
+        self.flags(image_conversion_disable=True)
+        drv = self.driver()
+        image_id, _ = self.image(self.glance_in_pool, 'qcow2', seed=11)
+        volume, result, outcome = self.clone(drv, self.glance_in_pool,
+                                             image_id)
+        self.assertEqual((None, False), result)
+        self.assertIn('conversion is disabled', ' '.join(outcome.skipped))
+        self.assertEqual([], self.posts('/storage/file/clone'))
+
+    def test_cache_disabled_clones_without_an_entry(self):
+        drv = self.driver(netapp_eic_cache_enabled=False)
+        image_id, digest = self.image(self.glance_in_pool, seed=12)
+        volume, result, outcome = self.clone(drv, self.glance_in_pool,
+                                             image_id)
+        self.assertEqual(Path.DIRECT_CLONE, outcome.path)
+        self.assert_volume_data(POOL_A, volume, digest)
+        self.assertFalse(os.path.exists(self.entry_path(POOL_A, image_id)))
+        self.assert_no_leftovers()
+
+
+class InterfaceTestCase(base.TestCase):
+
+    def test_overrides_keep_cinder_signatures(self):
+        import inspect
+
+        from cinder.interface import volume_driver
+        for name in ('clone_image', 'copy_image_to_volume'):
+            self.assertEqual(
+                inspect.signature(getattr(volume_driver.VolumeDriverCore,
+                                          name)),
+                inspect.signature(getattr(NetAppEicNfsDriver, name)))
+
+    def test_driver_options_include_eic_and_parent_cache_opts(self):
+        names = {opt.name for opt in NetAppEicNfsDriver.get_driver_options()}
+        self.assertIn('netapp_eic_file_copy_timeout', names)
+        self.assertIn('netapp_copyoffload_tool_path', names)
+        self.assertIn('expiry_thres_minutes', names)
+
+
+class LoggingTestCase(EicTestCase):
+
+    def test_one_info_line_per_create_explains_the_decision(self):
+        import logging
+        drv = self.driver()
+        image_id, _ = self.image(self.glance, seed=13)
+        log = self.useFixture(fixtures.FakeLogger(
+            name='netapp_eic.driver', level=logging.INFO))
+        volume, result, outcome = self.clone(drv, self.glance, image_id,
+                                             POOL_B)
+        lines = [line for line in log.output.splitlines()
+                 if line.startswith('EIC image')]
+        self.assertEqual(1, len(lines))
+        for part in (image_id, volume.id, POOL_B, 'path file-copy',
+                     'cache-clone: no cache entry in FlexVol vol_cinder_b',
+                     'direct-clone: image file is not in FlexVol'):
+            self.assertIn(part, lines[0])
+        self.assertRegex(lines[0], r'in \d+\.\d{3} s')
+        self.assertNotIn(self.sim.password, log.output)

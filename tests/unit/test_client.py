@@ -265,6 +265,17 @@ def test_from_configuration_defaults_verify():
     assert (conn.host, conn.port, conn.scheme) == ('10.0.0.1', 443, 'https')
 
 
+def test_from_configuration_explicit_verify_off_only():
+    base = dict(netapp_server_hostname='10.0.0.1', netapp_login='admin',
+                netapp_password='secret', netapp_ssl_cert_path='/ca.pem')
+    on = client_mod.OntapClient.from_configuration(_Conf(
+        netapp_ssl_cert_verify=True, **base))
+    off = client_mod.OntapClient.from_configuration(_Conf(
+        netapp_ssl_cert_verify=False, **base))
+    assert on.connection.verify == '/ca.pem'
+    assert off.connection.verify is False
+
+
 def test_from_configuration_against_simulator(sim):
     ontap = client_mod.OntapClient.from_configuration(_Conf(
         netapp_server_hostname=sim.host, netapp_server_port=sim.port,
