@@ -25,41 +25,24 @@ volume file are removed through the driver's mount, and the path taken
     python benchmarks/bench_eic.py [--runs N] [--sizes-mib 64,1024]
 """
 
+import argparse
+import contextlib
+import logging
 import os
+import statistics
 import sys
+import tempfile
+import time
 import warnings
 
-# Dependencies' deprecation chatter is not the benchmark's output.
-warnings.filterwarnings('ignore')
-# requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace the CA bundle a
-# session verifies with, so TLS to the simulator (its own CA) would fail.
-for _name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
-    os.environ.pop(_name, None)
-# The simulator runs real OS threads: keep Cinder in native threading mode.
-os.environ['OS_CINDER_DISABLE_EVENTLET_PATCHING'] = '1'
+from netapp_ontap import host_connection
+from oslo_utils import units
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-from cinder import monkey_patch  # noqa: E402
-
-monkey_patch.patch()
-
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import logging  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-from netapp_ontap import host_connection  # noqa: E402
-from oslo_utils import units  # noqa: E402
-
-from netapp_eic import cache as eic_cache  # noqa: E402
-from netapp_eic import client as eic_client  # noqa: E402
-from netapp_eic.planner import Path  # noqa: E402
-from netapp_eic.simulator import images  # noqa: E402
-from netapp_eic.simulator import stack as stack_mod  # noqa: E402
+from netapp_eic import cache as eic_cache
+from netapp_eic import client as eic_client
+from netapp_eic.planner import Path
+from netapp_eic.simulator import images
+from netapp_eic.simulator import stack as stack_mod
 
 POOL = stack_mod.DEFAULT_SHARES[0]  # 127.0.0.1:/vol_cinder_a
 MIB = units.Mi
@@ -74,35 +57,6 @@ BARE_COPY = 'bare REST FileCopy'
 
 class BenchError(Exception):
     """A path other than the expected one ran, or a setup step failed."""
-
-
-def _cinder(workdir):
-    """Set Cinder up as cinder-volume would, minus the service: a sqlite
-    database, state and lock directories, the image conversion directory
-    and a privsep helper started without sudo."""
-    from cinder.common import config as cinder_config
-    from cinder import context
-    from cinder.db import migration
-    from cinder import objects
-    conf = cinder_config.CONF
-    conf([], project='cinder', default_config_files=[])
-    objects.register_all()
-    conf.set_override('connection', 'sqlite:///%s' % os.path.join(
-        workdir, 'cinder.sqlite'), group='database')
-    migration.db_sync()
-    state = os.path.join(workdir, 'state')
-    os.makedirs(state)
-    open(os.path.join(state, 'ssh_known_hosts'), 'a').close()
-    conf.set_override('state_path', state)
-    conf.set_override('lock_path', os.path.join(workdir, 'locks'),
-                      group='oslo_concurrency')
-    conf.set_override('image_conversion_dir',
-                      os.path.join(workdir, 'conversion'))
-    helper = os.path.join(os.path.dirname(sys.executable), 'privsep-helper')
-    conf.set_override('helper_command', helper, group='cinder_sys_admin')
-    # Errors only: the per-create INFO lines are not the benchmark's output.
-    logging.getLogger().setLevel(logging.ERROR)
-    return conf, context, objects
 
 
 class Bench:
@@ -346,7 +300,11 @@ def main(argv=None):
                                      dir='/var/tmp') as workdir:
         for sub in ('conversion', 'locks', 'stack'):
             os.makedirs(os.path.join(workdir, sub))
-        cinder = _cinder(workdir)
+        cinder = stack_mod.setup_cinder_process(workdir)
+        # Errors only: the per-create INFO lines and the dependencies'
+        # deprecation chatter are not the output here.
+        warnings.filterwarnings('ignore')
+        logging.getLogger().setLevel(logging.ERROR)
         conf = cinder[0]
         try:
             with stack_mod.Stack(base_dir=os.path.join(workdir, 'stack'),

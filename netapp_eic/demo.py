@@ -27,53 +27,18 @@ from netapp_eic.simulator import stack as stack_mod
 POOL_A, POOL_B = stack_mod.DEFAULT_SHARES
 
 
-def _cinder(workdir):
-    """Set Cinder up the way cinder-volume would, minus the service.
-
-    Cinder is imported late: it is the host's cinder-volume installation.
-    Its privileged helpers (the image format inspector behind
-    ``qemu_img_info``) run through a real privsep daemon started without
-    sudo; the demo runs as root or as the owner of every file it touches.
-    """
-    os.environ.setdefault('OS_CINDER_DISABLE_EVENTLET_PATCHING', '1')
-    from cinder import monkey_patch
-    monkey_patch.patch()
-    from cinder.common import config as cinder_config
-    from cinder import context
-    from cinder import objects
-    from cinder.db import migration
-    conf = cinder_config.CONF
-    conf([], project='cinder', default_config_files=[])
-    objects.register_all()
-    conf.set_override('connection', 'sqlite:///%s' % os.path.join(
-        workdir, 'cinder.sqlite'), group='database')
-    migration.db_sync()
-    # cinder-volume's state directory (NetApp's client opens the SSH
-    # known-hosts file there even when it never uses SSH).
-    state = os.path.join(workdir, 'state')
-    os.makedirs(state)
-    open(os.path.join(state, 'ssh_known_hosts'), 'a').close()
-    conf.set_override('state_path', state)
-    conf.set_override('lock_path', os.path.join(workdir, 'locks'),
-                      group='oslo_concurrency')
-    conf.set_override('image_conversion_dir',
-                      os.path.join(workdir, 'conversion'))
-    # Only netapp-eic's one INFO line per create (and errors) on stderr;
-    # the dependencies' deprecation chatter is not the demo's subject.
-    warnings.filterwarnings('ignore')
-    logging.getLogger().setLevel(logging.ERROR)
-    logging.getLogger('netapp_eic').setLevel(logging.INFO)
-    helper = os.path.join(os.path.dirname(sys.executable), 'privsep-helper')
-    conf.set_override('helper_command', helper, group='cinder_sys_admin')
-    return conf, context, objects
-
-
 class Demo:
     def __init__(self, stack, size_mib, workdir):
         self.stack = stack
         self.size = size_mib * units.Mi
         self.workdir = workdir
-        self.conf, context, self.objects = _cinder(workdir)
+        self.conf, context, self.objects = stack_mod.setup_cinder_process(
+            workdir)
+        # Only netapp-eic's one INFO line per create (and errors) on
+        # stderr; the dependencies' deprecation chatter is not the subject.
+        warnings.filterwarnings('ignore')
+        logging.getLogger().setLevel(logging.ERROR)
+        logging.getLogger('netapp_eic').setLevel(logging.INFO)
         self.ctx = context.get_admin_context()
         from netapp_eic.driver import NetAppEicNfsDriver
         self.driver = stack.driver(NetAppEicNfsDriver)
@@ -190,8 +155,6 @@ def main(argv=None):
         os.makedirs(os.path.join(workdir, 'stack'))
         with stack_mod.Stack(base_dir=os.path.join(workdir, 'stack'),
                              size_bytes=8 * units.Gi) as stack:
-            for sub in ('conversion', 'locks'):
-                os.makedirs(os.path.join(workdir, sub))
             demo = Demo(stack, args.size_mib, workdir)
             demo.run()
             ok = demo.report()

@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
 import tempfile
 
 from netapp_eic.simulator import dataroot as dataroot_mod
@@ -135,6 +136,49 @@ def stop_looping_calls(driver):
     looping = getattr(driver, 'loopingcalls', None)
     for task in getattr(looping, 'tasks', ()):
         task.looping_call.stop()
+
+
+def setup_cinder_process(workdir):
+    """Set this process up the way cinder-volume would be, minus the
+    service, for a standalone program (the demo, the benchmarks) that runs
+    a driver against the simulator. Returns ``(CONF, context, objects)``.
+
+    * native threads, not eventlet (the simulator serves from threads);
+    * ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` removed: ``requests`` lets
+      them override a session's CA bundle, and clients must verify the
+      simulator against its own CA;
+    * a sqlite database, state, lock and image conversion directories under
+      ``workdir`` (NetApp's client opens the SSH known-hosts file in the
+      state directory even when it never uses SSH);
+    * privileged helpers (the format inspector behind ``qemu_img_info``)
+      through a real privsep daemon started without sudo.
+    """
+    os.environ['OS_CINDER_DISABLE_EVENTLET_PATCHING'] = '1'
+    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+        os.environ.pop(name, None)
+    from cinder import monkey_patch
+    monkey_patch.patch()
+    from cinder.common import config as cinder_config
+    from cinder import context
+    from cinder.db import migration
+    from cinder import objects
+    conf = cinder_config.CONF
+    conf([], project='cinder', default_config_files=[])
+    objects.register_all()
+    conf.set_override('connection', 'sqlite:///%s' % os.path.join(
+        workdir, 'cinder.sqlite'), group='database')
+    migration.db_sync()
+    dirs = {name: os.path.join(workdir, name)
+            for name in ('state', 'locks', 'conversion')}
+    for path in dirs.values():
+        os.makedirs(path, exist_ok=True)
+    open(os.path.join(dirs['state'], 'ssh_known_hosts'), 'a').close()
+    conf.set_override('state_path', dirs['state'])
+    conf.set_override('lock_path', dirs['locks'], group='oslo_concurrency')
+    conf.set_override('image_conversion_dir', dirs['conversion'])
+    helper = os.path.join(os.path.dirname(sys.executable), 'privsep-helper')
+    conf.set_override('helper_command', helper, group='cinder_sys_admin')
+    return conf, context, objects
 
 
 class Stack:
