@@ -300,10 +300,10 @@ def main(argv=None):
                                      dir='/var/tmp') as workdir:
         for sub in ('conversion', 'locks', 'stack'):
             os.makedirs(os.path.join(workdir, sub))
-        cinder = stack_mod.setup_cinder_process(workdir)
         # Errors only: the per-create INFO lines and the dependencies'
         # deprecation chatter are not the output here.
         warnings.filterwarnings('ignore')
+        cinder = stack_mod.setup_cinder_process(workdir)
         logging.getLogger().setLevel(logging.ERROR)
         conf = cinder[0]
         try:

@@ -32,11 +32,11 @@ class Demo:
         self.stack = stack
         self.size = size_mib * units.Mi
         self.workdir = workdir
-        self.conf, context, self.objects = stack_mod.setup_cinder_process(
-            workdir)
         # Only netapp-eic's one INFO line per create (and errors) on
         # stderr; the dependencies' deprecation chatter is not the subject.
         warnings.filterwarnings('ignore')
+        self.conf, context, self.objects = stack_mod.setup_cinder_process(
+            workdir)
         logging.getLogger().setLevel(logging.ERROR)
         logging.getLogger('netapp_eic').setLevel(logging.INFO)
         self.ctx = context.get_admin_context()

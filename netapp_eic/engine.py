@@ -18,6 +18,7 @@ from cinder import coordination
 from cinder.image import image_utils
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
+from oslo_utils import excutils
 from oslo_utils import units
 
 from netapp_eic import cache as eic_cache
@@ -356,8 +357,17 @@ class Engine:
                 self.conf.netapp_eic_poll_initial_interval,
                 self.conf.netapp_eic_poll_max_interval)
         except BaseException:
+            with excutils.save_and_reraise_exception():
+                self._cancel(job)
+
+    def _cancel(self, job):
+        """Cancel a File Copy job; a failure to cancel is logged, and the
+        original error is the one raised."""
+        try:
             self.client.cancel_job(job)
-            raise
+        except exception.EicError as e:
+            LOG.warning('Could not cancel ONTAP job %(job)s: %(err)s',
+                        {'job': job, 'err': e})
 
     def _copy_with_tool(self, source, dest, tmp):
         junction = self._flexvol(source.svm, source.flexvol).junction
