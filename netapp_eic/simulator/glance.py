@@ -45,7 +45,8 @@ def _not_found(image_id):
 
 def _now():
     """UTC now, to the second, as Glance timestamps parse back."""
-    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.replace(microsecond=0)
 
 
 class FakeImageService:

@@ -29,7 +29,7 @@ TEMP_MARK = '.sim-clone-'
 
 def iso_time(timestamp):
     """ISO-8601 with the local UTC offset, as ONTAP prints times."""
-    dt = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
+    dt = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
     return dt.astimezone().isoformat(timespec='seconds')
 
 

@@ -23,7 +23,7 @@ def _name(common_name):
 
 
 def _builder(subject, issuer, public_key):
-    now = datetime.datetime.now(datetime.UTC)
+    now = datetime.datetime.now(datetime.timezone.utc)
     return (x509.CertificateBuilder()
             .subject_name(subject).issuer_name(issuer)
             .public_key(public_key)
