@@ -168,6 +168,17 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                      'deprecated; netapp-eic uses ONTAP File Copy when it '
                      'is not set.')
 
+    # ------------------------------------------------------------ cleanup
+    def _clean_image_cache(self):
+        """The parent's periodic cache cleanup, plus removal of temporary
+        files that a crashed create left behind (older than twice the File
+        Copy timeout, and at least an hour)."""
+        super()._clean_image_cache()
+        if self._eic is not None:
+            max_age = max(3600, 2 * self.configuration.safe_get(
+                'netapp_eic_file_copy_timeout'))
+            self._eic.sweep_temporaries(max_age)
+
     # ------------------------------------------------------------ download
     def copy_image_to_volume(self, context, volume, image_service, image_id,
                              disable_sparse=False):

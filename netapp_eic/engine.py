@@ -456,6 +456,28 @@ class Engine:
         if os.path.lexists(dest.local(volume['name'])):
             self._delete(dest, volume['name'])
 
+    def sweep_temporaries(self, max_age):
+        """Remove ``.eic-tmp-*`` files older than ``max_age`` seconds from
+        every mounted pool: what a cinder-volume that died mid-create left.
+        Younger ones may belong to a create in progress on any host."""
+        removed = []
+        cutoff = time.time() - max_age
+        for pool in self.mounted_pools():
+            for name in os.listdir(pool.mount_dir):
+                if not name.startswith(eic_cache.TEMP_PREFIX):
+                    continue
+                try:
+                    old = os.lstat(pool.local(name)).st_mtime < cutoff
+                except FileNotFoundError:
+                    continue
+                if old:
+                    LOG.info('Removing stale temporary file %(name)s from '
+                             'FlexVol %(vol)s.',
+                             {'name': name, 'vol': pool.flexvol.name})
+                    self._delete(pool, name)
+                    removed.append(name)
+        return removed
+
     def register(self, volume, pool_share, image_meta):
         """Publish a downloaded volume's image as the pool's cache entry,
         at the image's virtual size (never the volume's)."""

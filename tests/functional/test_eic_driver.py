@@ -472,3 +472,18 @@ class LoggingTestCase(EicTestCase):
             self.assertIn(part, lines[0])
         self.assertRegex(lines[0], r'in \d+\.\d{3} s')
         self.assertNotIn(self.sim.password, log.output)
+
+
+class SweepTestCase(EicTestCase):
+
+    def test_periodic_cleanup_removes_only_stale_temporaries(self):
+        drv = self.driver()
+        old = self.local(POOL_A, cache.temp_name('copy'))
+        young = self.local(POOL_B, cache.temp_name('copy'))
+        for path in (old, young):
+            with open(path, 'wb') as f:
+                f.write(b'partial')
+        os.utime(old, (1000, 1000))
+        drv._clean_image_cache()
+        self.assertFalse(os.path.exists(old))
+        self.assertTrue(os.path.exists(young))
