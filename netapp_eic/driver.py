@@ -106,6 +106,7 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         try:
             the_plan, dest = self.plan_clone(volume, image_location,
                                              image_meta)
+            extra_specs = na_utils.get_volume_extra_specs(volume)
         except Exception as e:
             LOG.warning('EIC could not plan volume %(vol)s from image '
                         '%(image)s, Cinder will download: %(err)s',
@@ -115,13 +116,12 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                 planner.Path.DOWNLOAD, time.monotonic() - start,
                 failures=[('plan', str(e))])
             return None, False
-        extra_specs = na_utils.get_volume_extra_specs(volume)
         outcome = self._eic.run(
             the_plan, volume, dest, image_meta,
             finish=lambda d: self._finish_clone(volume, d, extra_specs))
         outcome.seconds = time.monotonic() - start
         self.last_eic_outcome = outcome
-        self._log_outcome(volume, image_meta, pool, the_plan, outcome)
+        self._log_outcome(volume, image_meta, pool, outcome)
         if not outcome.cloned:
             return None, False
         admin_metadata = dict(volume.admin_metadata
@@ -150,7 +150,7 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         self._set_rw_permissions(path)
         self._do_qos_for_volume(volume, extra_specs, cleanup=False)
 
-    def _log_outcome(self, volume, image_meta, pool, the_plan, outcome):
+    def _log_outcome(self, volume, image_meta, pool, outcome):
         skipped = outcome.skipped + [
             '%s failed: %s' % pair for pair in outcome.failures]
         LOG.info('EIC image %(image)s -> volume %(vol)s on pool %(pool)s: '
