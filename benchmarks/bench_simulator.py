@@ -26,50 +26,10 @@ import requests
 sys.path.insert(
     0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from netapp_eic.simulator import dataroot
 from netapp_eic.simulator import Simulator
 
 MIB = 1024 * 1024
-
-
-class XfsLoop:
-    """An XFS (reflink=1) loop filesystem; cleaned up in ``__exit__``."""
-
-    def __init__(self, directory, size):
-        self.image = os.path.join(directory, 'xfs.img')
-        self.mnt = os.path.join(directory, 'mnt')
-        self.size = size
-        self.device = None
-        self.mounted = False
-
-    @staticmethod
-    def _run(*cmd):
-        return subprocess.run(cmd, check=True, capture_output=True,
-                              text=True).stdout.strip()
-
-    def __enter__(self):
-        try:
-            with open(self.image, 'wb') as f:
-                f.truncate(self.size)
-            self._run('mkfs.xfs', '-q', '-m', 'reflink=1', self.image)
-            self.device = self._run('losetup', '--find', '--show',
-                                    '--direct-io=on', self.image)
-            os.makedirs(self.mnt)
-            self._run('mount', self.device, self.mnt)
-            self.mounted = True
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        if self.mounted:
-            subprocess.run(['umount', self.mnt], check=False)
-            self.mounted = False
-        if self.device:
-            subprocess.run(['losetup', '-d', self.device], check=False)
-            self.device = None
-        if os.path.exists(self.image):
-            os.unlink(self.image)
 
 
 def write_random(path, size):
@@ -134,10 +94,11 @@ def bench_copy(sim, size, runs):
 
 
 def _reflink_clone(size, runs, tmp):
-    if os.geteuid() != 0 or shutil.which('mkfs.xfs') is None:
-        return None, 'unavailable (needs root and mkfs.xfs)'
-    with XfsLoop(tmp, max(4 * size, 1024 * MIB)) as xfs, \
-            Simulator(data_root=xfs.mnt) as sim:
+    why_not = dataroot.why_not_xfs()
+    if why_not:
+        return None, 'unavailable: %s' % why_not
+    with dataroot.DataRoot(tmp, max(4 * size, 1024 * MIB)) as xfs, \
+            Simulator(data_root=os.path.join(xfs.path, 'data')) as sim:
         return bench_clone(sim, size, runs), sim.clone_mode
 
 

@@ -53,7 +53,7 @@ def _run(argv):
     return subprocess.run(argv, check=True, capture_output=True, text=True)
 
 
-def _why_not_xfs(want_reflink):
+def why_not_xfs(want_reflink=True):
     """Return why an XFS loop file cannot be used here, or None if it can."""
     if not want_reflink:
         return 'reflink not requested'
@@ -99,7 +99,7 @@ class DataRoot:
         """Set up the data root and return self."""
         if self.path is not None:
             return self
-        why_not = _why_not_xfs(self.want_reflink)
+        why_not = why_not_xfs(self.want_reflink)
         if why_not is None:
             try:
                 self._start_xfs()

@@ -6,16 +6,10 @@ import os
 import pytest
 from netapp_ontap.resources import FileClone
 
-from tests.unit.simulator.helpers import (
-    MIB,
-    XfsLoop,
-    read,
-    vol_uuid,
-    write_file,
-    xfs_available,
-)
+from netapp_eic.simulator import dataroot
+from tests.unit.simulator.helpers import MIB, read, vol_uuid, write_file
 
-REASON = xfs_available()
+REASON = dataroot.why_not_xfs()
 
 
 @pytest.mark.skipif(REASON is not None, reason=REASON or '')
@@ -23,13 +17,14 @@ def test_reflink_clone_shares_extents(tmp_path):
     from netapp_ontap import HostConnection
 
     from netapp_eic.simulator import Simulator
-    with (XfsLoop(str(tmp_path)) as xfs,
-          Simulator(data_root=xfs.mnt, seed=3) as sim):
+    with (dataroot.DataRoot(str(tmp_path), 512 * MIB) as xfs,
+          Simulator(data_root=xfs.path, seed=3) as sim):
+        assert xfs.mode == dataroot.MODE_XFS_REFLINK, xfs.reason
         assert sim.clone_mode == 'reflink'
         assert sim.info()['clone_mode'] == 'reflink'
         src = write_file(sim, 'vol_cinder_a', 'volume-src', 32 * MIB)
         os.sync()
-        before = os.statvfs(xfs.mnt)
+        before = os.statvfs(xfs.path)
         with HostConnection(sim.host, sim.username, sim.password,
                             verify=sim.ca_file, port=sim.port):
             FileClone(volume={'uuid': vol_uuid(sim, 'vol_cinder_a')},
@@ -37,7 +32,7 @@ def test_reflink_clone_shares_extents(tmp_path):
                       destination_path='volume-dst').post(
                 poll=True, poll_interval=0.05)
         os.sync()
-        after = os.statvfs(xfs.mnt)
+        after = os.statvfs(xfs.path)
         dst = os.path.join(os.path.dirname(src), 'volume-dst')
         assert read(dst) == read(src)
         used = (before.f_bfree - after.f_bfree) * before.f_frsize
