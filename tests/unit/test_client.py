@@ -26,13 +26,6 @@ def _topology():
     return topo
 
 
-@pytest.fixture(autouse=True)
-def _no_ca_bundle_env(monkeypatch):
-    # requests lets these override a session's ``verify``.
-    monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
-    monkeypatch.delenv('CURL_CA_BUNDLE', raising=False)
-
-
 @pytest.fixture
 def sim(tmp_path):
     data_root = tmp_path / 'data'

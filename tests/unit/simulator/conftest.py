@@ -8,14 +8,6 @@ from netapp_ontap import HostConnection
 from netapp_eic.simulator import Simulator
 
 
-@pytest.fixture(autouse=True)
-def _no_ca_bundle_env(monkeypatch):
-    """requests lets REQUESTS_CA_BUNDLE override a session's ``verify``,
-    which would hide the simulator's CA from netapp_ontap."""
-    monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
-    monkeypatch.delenv('CURL_CA_BUNDLE', raising=False)
-
-
 @pytest.fixture
 def sim(tmp_path):
     data_root = tmp_path / 'data'
