@@ -191,6 +191,7 @@ class OntapClient:
         self.poll_initial_interval = poll_initial_interval
         self.poll_max_interval = poll_max_interval
         self._flexvols: dict[str, list[FlexVol]] = {}
+        self._svm_by_ip: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -243,7 +244,19 @@ class OntapClient:
                 int(version.minor))
 
     def svm_for_ip(self, ip: str) -> str | None:
-        """Name of the SVM owning the data LIF with address ``ip``."""
+        """Name of the SVM owning the data LIF with address ``ip``; a found
+        owner is cached until :meth:`invalidate`."""
+        with self._lock:
+            cached = self._svm_by_ip.get(ip)
+        if cached is not None:
+            return cached
+        svm = self._lookup_svm(ip)
+        if svm is not None:
+            with self._lock:
+                self._svm_by_ip[ip] = svm
+        return svm
+
+    def _lookup_svm(self, ip: str) -> str | None:
         with _api('GET /network/ip/interfaces'):
             lifs = list(resources.IpInterface.get_collection(
                 connection=self.connection, fields='svm.name,ip.address',
@@ -272,9 +285,10 @@ class OntapClient:
         return list(vols)
 
     def invalidate(self) -> None:
-        """Forget the cached FlexVol lists."""
+        """Forget the cached FlexVol lists and LIF owners."""
         with self._lock:
             self._flexvols.clear()
+            self._svm_by_ip.clear()
 
     def resolve(self, ip: str, export_path: str) -> ResolvedPath:
         """Map ``ip:export_path`` to a FlexVol and a path inside it.

@@ -112,16 +112,17 @@ class Engine:
         image_id = image_meta['id']
         base = dict(image_id=image_id, volume_id=volume['id'],
                     pool=pool_share)
+        pools = self.mounted_pools()
+        by_share = {p.share: p for p in pools}
         try:
-            dest = self.pool(pool_share)
+            dest = by_share.get(pool_share) or self.pool(pool_share)
         except exception.EicError as e:
             return planner.Facts(dest_svm=None, dest_flexvol=None,
                                  dest_problem=str(e), **base), None
         facts = dict(base, dest_svm=dest.flexvol.svm,
                      dest_flexvol=dest.flexvol.name)
         facts.update(self._cache_facts(dest, image_meta))
-        others = [p for p in self.mounted_pools()
-                  if p.flexvol.uuid != dest.flexvol.uuid]
+        others = [p for p in pools if p.flexvol.uuid != dest.flexvol.uuid]
         facts.update(self._location_facts(dest, others, image_location,
                                           image_meta))
         facts['image_problem'] = self._image_problem(
@@ -385,11 +386,13 @@ class Engine:
         if check.detected_format == RAW:
             return name
         return self._convert(dest, dest.local(name), created, image_meta,
-                             outcome)
+                             outcome, check)
 
-    def _convert(self, dest, src_path, created, image_meta, outcome):
-        """qemu-img convert on this host, once per (image, pool)."""
-        check = self._inspect(src_path, image_meta)
+    def _convert(self, dest, src_path, created, image_meta, outcome,
+                 check=None):
+        """qemu-img convert on this host, once per (image, pool); ``check``
+        is the source's inspection when the caller already made it."""
+        check = check or self._inspect(src_path, image_meta)
         if not check.ok:
             raise exception.ImageUnsafe(image_id=image_meta['id'],
                                         reason=check.reason)
