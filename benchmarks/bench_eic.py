@@ -2,7 +2,7 @@
 """Benchmark EIC's volume-from-image paths end to end (not a test).
 
 Runs the real ``NetAppEicNfsDriver`` against the embedded ONTAP simulator
-(:class:`netapp_eic.simulator.stack.Stack`: an XFS reflink loop file when
+(:class:`netapp_eic_testing.stack.Stack`: an XFS reflink loop file when
 run as root) and, for each ``--sizes-mib`` raw image (fully allocated),
 prints the median of ``--runs`` timings (``time.perf_counter``) of:
 
@@ -38,11 +38,17 @@ import warnings
 from netapp_ontap import host_connection
 from oslo_utils import units
 
+# Run as ``python benchmarks/bench_eic.py``, sys.path[0] is benchmarks/: put
+# the repository root first so the harness (not installed) is importable.
+sys.path.insert(
+    0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 from netapp_eic import cache as eic_cache
 from netapp_eic import client as eic_client
 from netapp_eic.planner import Path
-from netapp_eic.simulator import images
-from netapp_eic.simulator import stack as stack_mod
+from netapp_eic_testing import cinder as cinder_mod
+from netapp_eic_testing import images
+from netapp_eic_testing import stack as stack_mod
 
 POOL = stack_mod.DEFAULT_SHARES[0]  # 127.0.0.1:/vol_cinder_a
 MIB = units.Mi
@@ -86,7 +92,7 @@ class Bench:
     def volume(self, size_gib):
         volume = self.objects.Volume(
             context=self.ctx, size=size_gib,
-            host=stack_mod.pool_host(POOL, stack_mod.BACKEND),
+            host=cinder_mod.pool_host(POOL, stack_mod.BACKEND),
             provider_location=None, status='creating', display_name='bench')
         volume.create()
         return volume
@@ -303,7 +309,7 @@ def main(argv=None):
         # Errors only: the per-create INFO lines and the dependencies'
         # deprecation chatter are not the output here.
         warnings.filterwarnings('ignore')
-        cinder = stack_mod.setup_cinder_process(workdir)
+        cinder = cinder_mod.setup_cinder_process(workdir)
         logging.getLogger().setLevel(logging.ERROR)
         conf = cinder[0]
         try:

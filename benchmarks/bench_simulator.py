@@ -26,7 +26,7 @@ import requests
 sys.path.insert(
     0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from netapp_eic.simulator import dataroot
+from netapp_eic_testing import dataroot
 from netapp_eic.simulator import Simulator
 
 MIB = 1024 * 1024

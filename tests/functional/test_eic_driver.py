@@ -16,12 +16,13 @@ from oslo_utils import units
 from netapp_eic import cache
 from netapp_eic.driver import NetAppEicNfsDriver
 from netapp_eic.planner import Path
-from netapp_eic.simulator import glance as glance_mod
-from netapp_eic.simulator import images
+from netapp_eic_testing import fixtures as hf
+from netapp_eic_testing import glance as glance_mod
+from netapp_eic_testing import images
+from netapp_eic_testing import stack as stack_mod
 from tests import base
-from tests import fixtures as hf
 
-POOL_A, POOL_B = hf.DEFAULT_SHARES
+POOL_A, POOL_B = stack_mod.DEFAULT_SHARES
 SIZE = 8 * units.Mi
 
 
@@ -31,7 +32,7 @@ class EicTestCase(base.TestCase):
         super().setUp()
         self.ctx = context.get_admin_context()
         self.useFixture(hf.InProcessPrivsepFixture())
-        self.storage = self.useFixture(hf.StorageFixture())
+        self.storage = self.useFixture(hf.StackFixture()).stack
         self.sim = self.storage.sim
         self.glance = self.storage.image_service
         self.glance_in_pool = self._glance_on('vol_cinder_a', 'glance-images')
@@ -40,9 +41,7 @@ class EicTestCase(base.TestCase):
         self.flags(image_conversion_dir=os.path.join(self.work, 'conv'))
 
     def driver(self, **overrides):
-        return self.useFixture(hf.DriverFixture(
-            self.storage, driver_class=NetAppEicNfsDriver,
-            **overrides)).driver
+        return self.storage.driver(NetAppEicNfsDriver, **overrides)
 
     def _glance_on(self, flexvol, subdir, ip='127.0.0.1'):
         local = self.sim.shares['%s:/%s' % (ip, flexvol)]
@@ -57,9 +56,9 @@ class EicTestCase(base.TestCase):
         return image_id, images.raw_bytes_digest(path, fmt)
 
     def volume(self, share, size=1):
-        return test_utils.create_volume(self.ctx, host=hf.pool_host(share),
-                                        size=size, provider_location=None,
-                                        volume_type_id=self.vt["id"])
+        return test_utils.create_volume(
+            self.ctx, host=stack_mod.pool_host(share), size=size,
+            provider_location=None, volume_type_id=self.vt["id"])
 
     def clone(self, drv, service, image_id, share=POOL_A, size=1):
         volume = self.volume(share, size)
@@ -78,7 +77,7 @@ class EicTestCase(base.TestCase):
                                                          length=SIZE))
 
     def assert_no_leftovers(self):
-        for share in hf.DEFAULT_SHARES + ('127.0.0.1:/vol_glance',):
+        for share in stack_mod.DEFAULT_SHARES + ('127.0.0.1:/vol_glance',):
             names = os.listdir(self.storage.share_dir(share))
             self.assertEqual([], [n for n in names
                                   if n.startswith(cache.TEMP_PREFIX)],

@@ -17,14 +17,16 @@ import time
 from cinder import context
 from cinder.tests.unit import utils as test_utils
 from cinder.volume import volume_types
+from oslo_utils import units
 from testtools import content
 
-from netapp_eic.simulator import images
+from netapp_eic_testing import fixtures as harness
+from netapp_eic_testing import images
+from netapp_eic_testing import stack as stack_mod
 from tests import base
-from tests import fixtures as harness
 
-GiB = 1024 ** 3
-SHARE_A, SHARE_B = harness.DEFAULT_SHARES
+GiB = units.Gi
+SHARE_A, SHARE_B = stack_mod.DEFAULT_SHARES
 BLOCK = 64 * 1024
 
 
@@ -53,10 +55,9 @@ class UpstreamDriverTestCase(base.TestCase):
     def setUp(self):
         super().setUp()
         self.useFixture(harness.InProcessPrivsepFixture())
-        self.storage = self.useFixture(harness.StorageFixture())
+        self.storage = self.useFixture(harness.StackFixture()).stack
         self.sim = self.storage.sim
-        self.driver = self.useFixture(
-            harness.DriverFixture(self.storage)).driver
+        self.driver = self.storage.driver()
         self.ctx = context.get_admin_context()
         self.volume_type_id = volume_types.get_default_volume_type()['id']
 
@@ -73,7 +74,7 @@ class UpstreamDriverTestCase(base.TestCase):
     def _new_volume(self, share=SHARE_A, size=1):
         """A volume row in Cinder's DB, in pool ``share``."""
         return test_utils.create_volume(
-            self.ctx, host=harness.pool_host(share), size=size,
+            self.ctx, host=stack_mod.pool_host(share), size=size,
             volume_type_id=self.volume_type_id)
 
     def _save(self, volume, model_update):
@@ -105,10 +106,10 @@ class UpstreamDriverTestCase(base.TestCase):
 
     def test_volume_stats(self):
         stats = self.driver.get_volume_stats(refresh=True)
-        self.assertEqual(harness.BACKEND, stats['volume_backend_name'])
+        self.assertEqual(stack_mod.BACKEND, stats['volume_backend_name'])
         self.assertEqual('nfs', stats['storage_protocol'])
         pools = {pool['pool_name']: pool for pool in stats['pools']}
-        self.assertEqual(set(harness.DEFAULT_SHARES), set(pools))
+        self.assertEqual(set(stack_mod.DEFAULT_SHARES), set(pools))
         for share, pool in pools.items():
             flexvol = share.split(':/', 1)[1]
             space = self.sim.backend.volume_by_name(flexvol).space()

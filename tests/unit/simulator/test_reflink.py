@@ -6,7 +6,7 @@ import os
 import pytest
 from netapp_ontap.resources import FileClone
 
-from netapp_eic.simulator import dataroot
+from netapp_eic_testing import dataroot
 from tests.unit.simulator.helpers import MIB, read, vol_uuid, write_file
 
 REASON = dataroot.why_not_xfs()

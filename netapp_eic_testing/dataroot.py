@@ -12,39 +12,19 @@ in reverse order, even when an earlier step failed.
 """
 
 import contextlib
-import fcntl
 import logging
 import os
 import shutil
 import subprocess
-import tempfile
+
+from oslo_utils import units
+
+from netapp_eic.simulator import fsops
 
 LOG = logging.getLogger(__name__)
 
-GiB = 1024 ** 3
-FICLONE = 0x40049409
-
 MODE_XFS_REFLINK = 'xfs-reflink'
 MODE_PLAIN = 'plain'
-
-
-def reflink_supported(path):
-    """Return True if FICLONE works between two new files in ``path``."""
-    fd_src, src = tempfile.mkstemp(prefix='.reflink-probe-', dir=path)
-    fd_dst, dst = tempfile.mkstemp(prefix='.reflink-probe-', dir=path)
-    try:
-        os.write(fd_src, b'reflink probe\n' * 512)
-        os.fsync(fd_src)
-        fcntl.ioctl(fd_dst, FICLONE, fd_src)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd_src)
-        os.close(fd_dst)
-        for name in (src, dst):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name)
 
 
 def _run(argv):
@@ -78,7 +58,7 @@ class DataRoot:
     loop file and device in XFS mode.
     """
 
-    def __init__(self, base_dir, size_bytes=16 * GiB, want_reflink=True):
+    def __init__(self, base_dir, size_bytes=16 * units.Gi, want_reflink=True):
         self.base_dir = os.path.abspath(base_dir)
         self.size_bytes = size_bytes
         self.want_reflink = want_reflink
@@ -126,7 +106,7 @@ class DataRoot:
         self._undo.append(self._unmount)
         self.mode = MODE_XFS_REFLINK
         self.reason = None
-        if not reflink_supported(self.path):
+        if not fsops.probe_reflink(self.path):
             raise OSError('FICLONE does not work on the new XFS mount')
 
     def _attach_loop(self):

@@ -32,7 +32,7 @@ LOG = logging.getLogger(__name__)
 _ROOT_KWARGS = ('run_as_root', 'root_helper')
 
 _MOUNT_NFS_STANDIN = """#!/bin/sh
-# mount.nfs stand-in written by netapp_eic.simulator.nfs: this machine has no
+# mount.nfs stand-in written by netapp_eic_testing.nfs: this machine has no
 # NFS client. With no argument it answers the probe Cinder's NfsDriver makes;
 # a real mount is refused so that a share the harness did not bind-mount
 # fails loudly instead of silently writing to a local directory.

@@ -8,7 +8,7 @@ taken, why faster paths were skipped, seconds, and the bytes that went
 through the Cinder host. Every volume's bytes are checked against the
 image's.
 
-    python -m netapp_eic.demo [--size-mib 64]
+    python -m netapp_eic_testing.demo [--size-mib 64]
 """
 
 import argparse
@@ -21,8 +21,9 @@ import time
 
 from oslo_utils import units
 
-from netapp_eic.simulator import images
-from netapp_eic.simulator import stack as stack_mod
+from netapp_eic_testing import cinder as cinder_mod
+from netapp_eic_testing import images
+from netapp_eic_testing import stack as stack_mod
 
 POOL_A, POOL_B = stack_mod.DEFAULT_SHARES
 
@@ -35,7 +36,7 @@ class Demo:
         # Only netapp-eic's one INFO line per create (and errors) on
         # stderr; the dependencies' deprecation chatter is not the subject.
         warnings.filterwarnings('ignore')
-        self.conf, context, self.objects = stack_mod.setup_cinder_process(
+        self.conf, context, self.objects = cinder_mod.setup_cinder_process(
             workdir)
         logging.getLogger().setLevel(logging.ERROR)
         logging.getLogger('netapp_eic').setLevel(logging.INFO)
@@ -57,7 +58,7 @@ class Demo:
     def volume(self, share):
         volume = self.objects.Volume(
             context=self.ctx, size=1,
-            host=stack_mod.pool_host(share, self.backend),
+            host=cinder_mod.pool_host(share, self.backend),
             provider_location=None, status='creating', display_name='demo')
         volume.create()
         return volume

@@ -1,24 +1,13 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""A whole simulated storage stack for the demo, benchmarks and tests.
+"""Cinder-side helpers of the harness: configuration, drivers, process setup.
 
-:class:`Stack` composes the data root (XFS with reflink as root, else a
-plain directory), the ONTAP simulator over HTTPS, the shares "mounted" where
-os-brick looks for them, a ``mount.nfs`` stand-in and Glance stand-ins, and
-builds Cinder NFS drivers configured against it. Cinder is imported lazily:
-only :func:`make_cinder_configuration` and :meth:`Stack.driver` need it.
+Cinder is imported lazily inside each function, so the rest of the harness
+(data root, mounts, Glance stand-in, images) works without it.
 """
 
-import contextlib
 import os
-import shutil
 import socket
 import sys
-import tempfile
-
-from netapp_eic.simulator import dataroot as dataroot_mod
-from netapp_eic.simulator import glance as glance_mod
-from netapp_eic.simulator import nfs as nfs_mod
-from netapp_eic.simulator import Simulator
 
 BACKEND = 'netapp_eic'
 DEFAULT_SHARES = ('127.0.0.1:/vol_cinder_a', '127.0.0.1:/vol_cinder_b')
@@ -179,92 +168,3 @@ def setup_cinder_process(workdir):
     helper = os.path.join(os.path.dirname(sys.executable), 'privsep-helper')
     conf.set_override('helper_command', helper, group='cinder_sys_admin')
     return conf, context, objects
-
-
-class Stack:
-    """Data root + simulator + mounted shares + Glance stand-ins.
-
-    ``with Stack() as stack:`` then ``stack.sim``, ``stack.mounts``,
-    ``stack.glance(...)`` and ``stack.driver(...)``. Everything started is
-    stopped on exit, in reverse order, even after errors.
-    """
-
-    def __init__(self, base_dir=None, want_reflink=True,
-                 size_bytes=16 * dataroot_mod.GiB, topology=None, seed=None):
-        self._own_base = base_dir is None
-        self.base_dir = base_dir or tempfile.mkdtemp(prefix='netapp-eic-')
-        self.want_reflink = want_reflink
-        self.size_bytes = size_bytes
-        self.topology = topology
-        self.seed = seed
-        self._exit = contextlib.ExitStack()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    def start(self):
-        try:
-            self.dataroot = self._exit.enter_context(dataroot_mod.DataRoot(
-                self.base_dir, self.size_bytes, self.want_reflink))
-            self.sim = self._exit.enter_context(Simulator(
-                topology=self.topology, seed=self.seed,
-                data_root=os.path.join(self.dataroot.path, 'data')))
-            self.mounts = self._exit.enter_context(nfs_mod.NfsMounts(
-                self.sim.shares, os.path.join(self.base_dir, 'mnt')))
-            self.bin_dir = os.path.join(self.base_dir, 'bin')
-            nfs_mod.install_mount_nfs_standin(self.bin_dir)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def stop(self):
-        self._exit.close()
-        if self._own_base:
-            shutil.rmtree(self.base_dir, ignore_errors=True)
-
-    @property
-    def clone_mode(self):
-        return self.sim.clone_mode
-
-    def describe(self):
-        """Which data root, clone and mount modes ran."""
-        why = ' (%s)' % self.dataroot.reason if self.dataroot.reason else ''
-        return 'data root %s, ONTAP clones by %s, shares by %s mounts%s' % (
-            self.dataroot.mode, self.sim.clone_mode, self.mounts.mode, why)
-
-    def share_of(self, flexvol):
-        for share in self.sim.shares:
-            if share.endswith(':/' + flexvol):
-                return share
-        raise LookupError('no share for FlexVol %s' % flexvol)
-
-    def glance(self, flexvol='vol_glance', subdir='images',
-               location_style=glance_mod.LOCATION_FILE):
-        """A Glance stand-in whose file store is ``<flexvol>/<subdir>``."""
-        share = self.share_of(flexvol)
-        local = self.sim.shares[share]
-        host, export = share.split(':', 1)
-        return glance_mod.FakeImageService(
-            store_dir=os.path.join(local, subdir),
-            share_location='nfs://%s%s' % (host, export),
-            mountpoint=local, location_style=location_style)
-
-    def driver(self, driver_class, backend=BACKEND, shares=DEFAULT_SHARES,
-               setup=True, **overrides):
-        """A Cinder NFS driver of ``driver_class`` configured for the stack;
-        its periodic tasks are stopped when the stack stops."""
-        from cinder import context
-        config = make_cinder_configuration(
-            self.sim, self.mounts, shares, backend=backend,
-            shares_dir=self.base_dir, **overrides)
-        drv = build_driver(driver_class, config, self.mounts,
-                           '%s@%s' % (socket.gethostname(), backend))
-        self._exit.callback(stop_looping_calls, drv)
-        if setup:
-            drv.do_setup(context.get_admin_context())
-            drv.check_for_setup_error()
-        return drv

@@ -22,7 +22,7 @@ import subprocess
 import threading
 import uuid
 
-from netapp_eic.simulator import images
+from netapp_eic_testing import images
 
 _CHUNK = 1024 * 1024
 

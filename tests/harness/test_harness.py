@@ -10,7 +10,8 @@ import subprocess
 import fixtures
 import testtools
 
-from netapp_eic.simulator import dataroot, glance, images, nfs
+from netapp_eic.simulator import fsops
+from netapp_eic_testing import dataroot, glance, images, nfs
 
 IS_ROOT = os.geteuid() == 0
 HAS_MKFS_XFS = shutil.which('mkfs.xfs') is not None
@@ -44,7 +45,7 @@ class DataRootTest(testtools.TestCase):
             self.assertEqual('xfs-reflink', root.mode)
             self.assertIsNone(root.reason)
             self.assertIn(mount_dir, _mount_points())
-            self.assertTrue(dataroot.reflink_supported(mount_dir))
+            self.assertTrue(fsops.probe_reflink(mount_dir))
             self.assertEqual(1, len(_loop_devices_of(image_file)))
         self.assertNotIn(mount_dir, _mount_points())
         self.assertEqual([], _loop_devices_of(image_file))
@@ -67,7 +68,7 @@ class DataRootTest(testtools.TestCase):
                 os.path.join(self.base, 'xfs.img')))
 
     def test_reflink_probe_leaves_nothing(self):
-        dataroot.reflink_supported(self.base)
+        fsops.probe_reflink(self.base)
         self.assertEqual([], os.listdir(self.base))
 
 
