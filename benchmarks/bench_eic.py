@@ -43,9 +43,9 @@ from oslo_utils import units
 sys.path.insert(
     0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from netapp_eic import cache as eic_cache
-from netapp_eic import client as eic_client
-from netapp_eic.planner import Path
+from netapp_eic.core import cache as eic_cache
+from netapp_eic import ontap as eic_client
+from netapp_eic.core.types import Path
 from netapp_eic_testing import cinder as cinder_mod
 from netapp_eic_testing import images
 from netapp_eic_testing import stack as stack_mod

@@ -9,33 +9,82 @@ Operators configure it in a backend stanza::
     netapp_storage_protocol = nfs
     ...
 
-Everything unrelated to images is the parent's. ``clone_image`` gathers the
-facts (:mod:`netapp_eic.engine`), plans (:mod:`netapp_eic.planner`) and runs
-the plan; ``copy_image_to_volume`` (Cinder's download, also re-image)
-registers the result in the pool's cache so the next create is a clone.
+This module is Cinder glue only. Everything unrelated to images is the
+parent's. ``clone_image`` turns the Cinder volume into plain values, asks
+the EIC core (:class:`netapp_eic.core.engine.Engine`) for a volume file and
+finishes it (permissions, QoS, model update); ``copy_image_to_volume``
+(Cinder's download, also re-image) registers the result in the pool's cache
+so the next create is a clone. :class:`CinderHost` is the core's window on
+this host: mounts, commands, image conversion and Cinder's coordinator.
 """
 
-import os
-import time
+import collections.abc
+import contextlib
+import typing
 
+from cinder import coordination
+from cinder.image import image_utils
 from cinder.volume.drivers.netapp.dataontap import nfs_cmode
 from cinder.volume.drivers.netapp import options as na_opts
 from cinder.volume.drivers.netapp import utils as na_utils
 from cinder.volume.drivers import remotefs
 from cinder.volume import volume_utils
+from oslo_concurrency import lockutils
+from oslo_concurrency import processutils
+from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_log import versionutils
 from oslo_utils import units
 
 import netapp_eic
-from netapp_eic import client
-from netapp_eic import engine
+from netapp_eic import ontap
+from netapp_eic.core import engine
+from netapp_eic.core.types import (CreateRequest, Outcome, Path,
+                                   Registration, Settings)
 from netapp_eic import exception
 from netapp_eic import options
-from netapp_eic import planner
-from netapp_eic.i18n import _
 
 LOG = logging.getLogger(__name__)
+
+
+class CinderHost:
+    """:class:`netapp_eic.core.host.Host` over a Cinder NFS driver."""
+
+    def __init__(self, driver: nfs_cmode.NetAppCmodeNfsDriver) -> None:
+        self._driver = driver
+
+    def mount_point(self, share: str) -> str:
+        return str(self._driver._get_mount_point_for_share(share))
+
+    def mounted_shares(self) -> collections.abc.Sequence[str]:
+        return list(getattr(self._driver, '_mounted_shares', None) or ())
+
+    def run(self, argv: collections.abc.Sequence[str],
+            timeout: float | None = None) -> None:
+        try:
+            self._driver._execute(*argv, run_as_root=False,
+                                  check_exit_code=0)
+        except processutils.ProcessExecutionError as e:
+            raise exception.CopyOffloadFailed(
+                reason='%s exited with %s: %s' % (
+                    argv[0], e.exit_code, (e.stderr or '').strip())) from e
+
+    def convert_image(self, source: str, dest: str,
+                      source_format: str) -> None:
+        image_utils.convert_image(source, dest, 'raw',
+                                  src_format=source_format,
+                                  run_as_root=self._driver._execute_as_root)
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> collections.abc.Iterator[None]:
+        """Cinder's coordinator lock (tooz: across hosts with a DLM
+        ``backend_url``) when it runs, else a process lock."""
+        if getattr(coordination.COORDINATOR, 'coordinator', None):
+            with coordination.COORDINATOR.get_lock(name):
+                yield
+        else:
+            with lockutils.lock(name):
+                yield
 
 
 class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
@@ -52,41 +101,65 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
 
     EIC_VERSION = netapp_eic.__version__
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
         super().__init__(*args, **kwargs)
         self.configuration.append_config_values(options.eic_opts)
-        self._eic = None
-        self.last_eic_outcome = None
+        self._eic: engine.Engine | None = None
+        self.last_eic_outcome: Outcome | None = None
 
     @staticmethod
-    def get_driver_options():
-        return (na_opts.netapp_img_cache_opts + na_opts.netapp_nfs_extra_opts
-                + options.eic_opts)
+    def get_driver_options() -> list[cfg.Opt]:
+        parent: list[cfg.Opt] = (na_opts.netapp_img_cache_opts +
+                                 na_opts.netapp_nfs_extra_opts)
+        return parent + options.eic_opts
 
-    def do_setup(self, context):
+    def do_setup(self, context: typing.Any) -> None:
         super().do_setup(context)
-        self._eic = engine.Engine(self, self._make_ontap_client(),
-                                  self.configuration)
+        self._eic = engine.Engine(self._make_ontap_client(),
+                                  CinderHost(self), self._eic_settings())
 
-    def _make_ontap_client(self):
+    def _make_ontap_client(self) -> ontap.OntapClient:
         """The netapp_ontap client; tests and deployments may override."""
-        return client.OntapClient.from_configuration(self.configuration)
+        return ontap.OntapClient.from_configuration(self.configuration)
 
-    # ------------------------------------------------------------ decision
-    def plan_clone(self, volume, image_location, image_meta):
+    def _eic_settings(self) -> Settings:
+        conf = self.configuration
+        return Settings(
+            cache_enabled=conf.netapp_eic_cache_enabled,
+            convert_images=(conf.netapp_eic_convert_images and
+                            not image_utils.CONF.image_conversion_disable),
+            copyoffload_tool_path=conf.netapp_copyoffload_tool_path,
+            file_copy_timeout=conf.netapp_eic_file_copy_timeout,
+            file_copy_return_timeout=conf.netapp_eic_file_copy_return_timeout,
+            poll_initial_interval=conf.netapp_eic_poll_initial_interval,
+            poll_max_interval=conf.netapp_eic_poll_max_interval,
+            visibility_timeout=conf.netapp_eic_visibility_timeout)
+
+    @property
+    def eic(self) -> engine.Engine:
+        if self._eic is None:
+            raise exception.EicError(reason='do_setup has not run')
+        return self._eic
+
+    @staticmethod
+    def _request(volume: typing.Any, image_location: typing.Any,
+                 image_meta: typing.Any) -> CreateRequest:
+        return CreateRequest(
+            volume_id=volume['id'], volume_name=volume['name'],
+            size_bytes=int(volume['size']) * units.Gi,
+            pool=volume_utils.extract_host(volume['host'], level='pool'),
+            image_meta=image_meta, image_location=image_location)
+
+    def explain_clone(self, volume: typing.Any, image_location: typing.Any,
+                      image_meta: typing.Any) -> str:
         """The plan ``clone_image`` would follow, without side effects."""
-        pool = volume_utils.extract_host(volume['host'], level='pool')
-        facts, dest = self._eic.gather(volume, pool, image_location,
-                                       image_meta)
-        return planner.plan(facts), dest
+        return self.eic.explain(self._request(volume, image_location,
+                                              image_meta))
 
-    def explain_clone(self, volume, image_location, image_meta):
-        return planner.explain(self.plan_clone(volume, image_location,
-                                               image_meta)[0])
-
-    # ------------------------------------------------------------ create
-    def clone_image(self, context, volume, image_location, image_meta,
-                    image_service):
+    def clone_image(self, context: typing.Any, volume: typing.Any,
+                    image_location: typing.Any, image_meta: typing.Any,
+                    image_service: typing.Any
+                    ) -> tuple[dict[str, typing.Any] | None, bool]:
         """Create ``volume`` from the image inside the storage cluster.
 
         Returns ``({'provider_location': pool, 'bootable': True, ...},
@@ -94,82 +167,72 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         permissions and QoS applied; otherwise ``(None, False)`` after
         removing everything the attempt created, and Cinder downloads.
         """
-        start = time.monotonic()
-        pool = volume_utils.extract_host(volume['host'], level='pool')
+        request = self._request(volume, image_location, image_meta)
         if (self._is_flexgroup(host=volume['host']) and
                 not self._is_flexgroup_clone_file_supported()):
             LOG.info('EIC skipped for volume %(vol)s: pool %(pool)s is a '
                      'FlexGroup without file clone support.',
-                     {'vol': volume['id'], 'pool': pool})
+                     {'vol': request.volume_id, 'pool': request.pool})
             return None, False
         self._warn_copyoffload_deprecated()
         try:
-            the_plan, dest = self.plan_clone(volume, image_location,
-                                             image_meta)
             extra_specs = na_utils.get_volume_extra_specs(volume)
         except Exception as e:
-            LOG.warning('EIC could not plan volume %(vol)s from image '
-                        '%(image)s, Cinder will download: %(err)s',
-                        {'vol': volume['id'], 'image': image_meta['id'],
-                         'err': e})
-            self.last_eic_outcome = engine.Outcome(
-                planner.Path.DOWNLOAD, time.monotonic() - start,
-                failures=[('plan', str(e))])
+            LOG.warning('EIC could not read the volume type of volume '
+                        '%(vol)s, Cinder will download: %(err)s',
+                        {'vol': request.volume_id, 'err': e})
+            self.last_eic_outcome = Outcome(
+                Path.DOWNLOAD, failures=[('plan', str(e))])
             return None, False
-        outcome = self._eic.run(
-            the_plan, volume, dest, image_meta,
-            finish=lambda d: self._finish_clone(volume, d, extra_specs))
-        outcome.seconds = time.monotonic() - start
+        outcome = self.eic.create(request)
+        if outcome.cloned:
+            self._finish_clone(volume, request, outcome, extra_specs)
         self.last_eic_outcome = outcome
-        self._log_outcome(volume, image_meta, pool, outcome)
+        self._log_outcome(request, outcome)
         if not outcome.cloned:
             return None, False
         admin_metadata = dict(volume.admin_metadata
                               if volume.obj_attr_is_set('admin_metadata')
                               and volume.admin_metadata else {})
         admin_metadata['format'] = 'raw'
-        return {'provider_location': pool, 'bootable': True,
+        return {'provider_location': request.pool, 'bootable': True,
                 'admin_metadata': admin_metadata}, True
 
-    def _finish_clone(self, volume, dest, extra_specs):
-        """Check the new volume file through ONTAP and on the mount, give
-        it its final size, permissions and QoS."""
-        if self._eic.client.file_info(dest.flexvol, volume['name']) is None:
-            raise exception.EicError(reason=_(
-                'ONTAP does not report the cloned file %s') % volume['name'])
-        path = dest.local(volume['name'])
-        self._eic.wait_visible(path)
-        wanted = volume['size'] * units.Gi
-        current = os.path.getsize(path)
-        if current > wanted:
-            raise exception.EicError(reason=_(
-                'image virtual size %(img)d exceeds the volume size %(vol)d')
-                % {'img': current, 'vol': wanted})
-        if current < wanted:
-            os.truncate(path, wanted)
-        self._set_rw_permissions(path)
-        self._do_qos_for_volume(volume, extra_specs, cleanup=False)
+    def _finish_clone(self, volume: typing.Any, request: CreateRequest,
+                      outcome: Outcome, extra_specs: typing.Any) -> None:
+        """Permissions and QoS of the new volume file; on failure the file
+        is removed and the outcome turned into a decline."""
+        try:
+            self._set_rw_permissions(outcome.volume_file)
+            self._do_qos_for_volume(volume, extra_specs, cleanup=False)
+        except Exception as e:
+            LOG.warning('EIC could not finish volume %(vol)s (%(err)s); '
+                        'removing it, Cinder will download.',
+                        {'vol': request.volume_id, 'err': e})
+            self.eic.discard(request)
+            outcome.failures.append((str(outcome.path), str(e)))
+            outcome.path = Path.DOWNLOAD
+            outcome.volume_file = None
 
-    def _log_outcome(self, volume, image_meta, pool, outcome):
+    def _log_outcome(self, request: CreateRequest, outcome: Outcome) -> None:
         skipped = outcome.skipped + [
             '%s failed: %s' % pair for pair in outcome.failures]
         LOG.info('EIC image %(image)s -> volume %(vol)s on pool %(pool)s: '
                  'path %(path)s%(note)s in %(secs).3f s; %(skipped)s',
-                 {'image': image_meta['id'], 'vol': volume['id'],
-                  'pool': pool, 'path': outcome.path,
+                 {'image': request.image_id, 'vol': request.volume_id,
+                  'pool': request.pool, 'path': outcome.path,
                   'note': ' (%s)' % outcome.note if outcome.note else '',
                   'secs': outcome.seconds,
                   'skipped': '; '.join(skipped) or 'no path skipped'})
 
-    def _warn_copyoffload_deprecated(self):
+    def _warn_copyoffload_deprecated(self) -> None:
         if self.configuration.netapp_copyoffload_tool_path:
             versionutils.report_deprecated_feature(
-                LOG, 'The "netapp_copyoffload_tool_path" option is '
+                LOG.logger, 'The "netapp_copyoffload_tool_path" option is '
                      'deprecated; netapp-eic uses ONTAP File Copy when it '
                      'is not set.')
 
-    # ------------------------------------------------------------ cleanup
-    def _clean_image_cache(self):
+    def _clean_image_cache(self) -> None:
         """The parent's periodic cache cleanup, plus removal of temporary
         files that a crashed create left behind (older than twice the File
         Copy timeout, and at least an hour)."""
@@ -179,9 +242,9 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                 'netapp_eic_file_copy_timeout'))
             self._eic.sweep_temporaries(max_age)
 
-    # ------------------------------------------------------------ download
-    def copy_image_to_volume(self, context, volume, image_service, image_id,
-                             disable_sparse=False):
+    def copy_image_to_volume(self, context: typing.Any, volume: typing.Any,
+                             image_service: typing.Any, image_id: str,
+                             disable_sparse: bool = False) -> None:
         """Cinder's download, then register the image in the pool's cache.
 
         The parent NetApp registration (a clone at the volume's size) is
@@ -191,8 +254,6 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         remotefs.RemoteFSDriver.copy_image_to_volume(
             self, context, volume, image_service, image_id,
             disable_sparse=disable_sparse)
-        if not self.configuration.netapp_eic_cache_enabled:
-            return
         if (self._is_flexgroup(host=volume['host']) and
                 not self._is_flexgroup_clone_file_supported()):
             return
@@ -200,16 +261,16 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                 volume_utils.extract_host(volume['host'], level='pool'))
         try:
             image_meta = image_service.show(context, image_id)
-            skipped = self._eic.register(volume, pool, image_meta)
+            done, why = self.eic.register(volume['name'], pool, image_meta)
         except Exception as e:
             LOG.warning('Image %(image)s not registered in the cache of pool '
                         '%(pool)s: %(err)s',
                         {'image': image_id, 'pool': pool, 'err': e})
             return
-        if skipped:
-            LOG.info('Image %(image)s not registered in the cache of pool '
-                     '%(pool)s: %(why)s',
-                     {'image': image_id, 'pool': pool, 'why': skipped})
-        else:
+        if done is Registration.REGISTERED:
             LOG.info('Image %(image)s registered in the cache of pool '
                      '%(pool)s.', {'image': image_id, 'pool': pool})
+        else:
+            LOG.info('Image %(image)s not registered in the cache of pool '
+                     '%(pool)s: %(why)s',
+                     {'image': image_id, 'pool': pool, 'why': why})

@@ -3,27 +3,39 @@
 
 Every error raised by the driver modules derives from :class:`EicError`,
 itself a Cinder ``VolumeDriverException`` when Cinder is importable (the
-normal case inside cinder-volume). Messages are ``%(name)s`` templates, as in
-Cinder.
+normal case inside cinder-volume; the ONTAP client and the core also import
+without it). Messages are ``%(name)s`` templates, as in Cinder.
 """
+
+import typing
 
 from netapp_eic.i18n import _
 
-try:  # pragma: no cover - exercised implicitly by every test run with cinder
-    from cinder.exception import VolumeDriverException as _Base
-except ImportError:  # pragma: no cover - the simulator works without cinder
-    class _Base(Exception):
-        message = _('An unknown exception occurred.')
 
-        def __init__(self, message=None, **kwargs):
-            self.kwargs = kwargs
-            if not message:
-                try:
-                    message = self.message % kwargs
-                except (KeyError, TypeError):
-                    message = self.message
-            self.msg = message
-            super().__init__(message)
+class _StandaloneError(Exception):
+    """The base when Cinder is not installed: Cinder's message handling."""
+
+    message = _('An unknown exception occurred.')
+
+    def __init__(self, message: str | None = None,
+                 **kwargs: typing.Any) -> None:
+        self.kwargs = kwargs
+        if not message:
+            try:
+                message = self.message % kwargs
+            except (KeyError, TypeError):
+                message = self.message
+        self.msg = message
+        super().__init__(message)
+
+
+if typing.TYPE_CHECKING:
+    from cinder.exception import VolumeDriverException as _Base
+else:
+    try:
+        from cinder.exception import VolumeDriverException as _Base
+    except ImportError:  # pragma: no cover - the client without Cinder
+        _Base = _StandaloneError
 
 
 class EicError(_Base):
@@ -36,9 +48,10 @@ class OntapApiError(EicError):
     message = _('ONTAP API call %(call)s failed (HTTP %(status)s, '
                 'code %(code)s): %(reason)s')
 
-    def __init__(self, message=None, **kwargs):
-        self.status = kwargs.get('status')
-        self.code = kwargs.get('code')
+    def __init__(self, message: str | None = None,
+                 **kwargs: typing.Any) -> None:
+        self.status: int | None = kwargs.get('status')
+        self.code: str | None = kwargs.get('code')
         super().__init__(message, **kwargs)
 
 

@@ -26,6 +26,7 @@ from netapp_eic_testing import images
 from netapp_eic_testing import stack as stack_mod
 
 POOL_A, POOL_B = stack_mod.DEFAULT_SHARES
+TOOL_BACKEND = 'netapp_eic_tool'
 
 
 class Demo:
@@ -36,15 +37,18 @@ class Demo:
         # Only netapp-eic's one INFO line per create (and errors) on
         # stderr; the dependencies' deprecation chatter is not the subject.
         warnings.filterwarnings('ignore')
-        self.conf, context, self.objects = cinder_mod.setup_cinder_process(
+        _conf, context, self.objects = cinder_mod.setup_cinder_process(
             workdir)
         logging.getLogger().setLevel(logging.ERROR)
         logging.getLogger('netapp_eic').setLevel(logging.INFO)
         self.ctx = context.get_admin_context()
         from netapp_eic.driver import NetAppEicNfsDriver
         self.driver = stack.driver(NetAppEicNfsDriver)
-        self.backend = stack_mod.BACKEND
-        self.tool = stack.sim.write_copyoffload_tool(stack.bin_dir)
+        # A second backend of the same driver with the copy offload tool.
+        tool = stack.sim.write_copyoffload_tool(stack.bin_dir)
+        self.tool_driver = stack.driver(
+            NetAppEicNfsDriver, backend=TOOL_BACKEND,
+            netapp_copyoffload_tool_path=tool)
         self.glance_in_pool = stack.glance('vol_cinder_a', 'glance-images')
         self.glance = stack.glance('vol_glance', 'images')
         self.rows = []
@@ -55,32 +59,33 @@ class Demo:
         image_id = service.add_image(path, fmt, **props)
         return image_id, images.raw_bytes_digest(path, fmt)
 
-    def volume(self, share):
+    def volume(self, share, backend):
         volume = self.objects.Volume(
             context=self.ctx, size=1,
-            host=cinder_mod.pool_host(share, self.backend),
+            host=cinder_mod.pool_host(share, backend),
             provider_location=None, status='creating', display_name='demo')
         volume.create()
         return volume
 
-    def create(self, label, service, image_id, share, digest):
+    def create(self, label, service, image_id, share, digest, tool=False):
         """What Cinder's create flow does: clone_image, else download."""
-        volume = self.volume(share)
+        driver = self.tool_driver if tool else self.driver
+        volume = self.volume(share, TOOL_BACKEND if tool else
+                             stack_mod.BACKEND)
         meta = service.show(self.ctx, image_id)
         location = service.get_location(self.ctx, image_id)
         downloaded = service.bytes_downloaded
         start = time.monotonic()
-        model, cloned = self.driver.clone_image(self.ctx, volume, location,
-                                                meta, service)
-        outcome = self.driver.last_eic_outcome
+        model, cloned = driver.clone_image(self.ctx, volume, location, meta,
+                                           service)
+        outcome = driver.last_eic_outcome
         path, reason = str(outcome.path), self._reason(outcome)
         if cloned:
             volume.provider_location = model['provider_location']
         else:
-            volume.provider_location = self.driver.create_volume(
+            volume.provider_location = driver.create_volume(
                 volume)['provider_location']
-            self.driver.copy_image_to_volume(self.ctx, volume, service,
-                                             image_id)
+            driver.copy_image_to_volume(self.ctx, volume, service, image_id)
         seconds = time.monotonic() - start
         host_bytes = (outcome.host_bytes +
                       service.bytes_downloaded - downloaded)
@@ -117,14 +122,8 @@ class Demo:
         self.create('qcow2, cached in the other pool', self.glance, qcow,
                     POOL_B, d3)
         raw_tool, d4 = self.image(self.glance, 'raw', 4)
-        self.conf.set_override('netapp_copyoffload_tool_path', self.tool,
-                               group=self.backend)
-        try:
-            self.create('raw, copy offload tool set', self.glance, raw_tool,
-                        POOL_B, d4)
-        finally:
-            self.conf.clear_override('netapp_copyoffload_tool_path',
-                                     group=self.backend)
+        self.create('raw, copy offload tool set', self.glance, raw_tool,
+                    POOL_B, d4, tool=True)
         raw_http, d5 = self.image(self.glance, 'raw', 5)
         self.glance.set_locations(raw_http, None, [
             {'url': 'http://glance.example.com/v2/images/%s' % raw_http,

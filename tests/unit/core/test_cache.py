@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from netapp_eic import cache
+from netapp_eic.core import cache
+from netapp_eic.core.types import CacheState
 
 META = {'id': 'i1', 'os_hash_algo': 'sha512', 'os_hash_value': 'abc',
         'checksum': 'md5sum'}
@@ -44,7 +45,7 @@ def test_content_id_prefers_os_hash_then_checksum():
 
 def test_missing_entry(flexvol):
     found = flexvol.lookup('i1', 'sha512:abc')
-    assert found.state == 'missing'
+    assert found.state is CacheState.MISSING
     assert 'vol_a' in found.reason
 
 
@@ -54,14 +55,14 @@ def test_publish_then_fresh(flexvol):
     assert not os.path.exists(flexvol.path(tmp))
     assert open(flexvol.path('img-cache-i1'), 'rb').read() == b'data'
     found = flexvol.lookup('i1', 'sha512:abc')
-    assert (found.state, found.virtual_size, found.legacy) == ('fresh', 4,
-                                                               False)
+    assert (found.state, found.virtual_size, found.legacy) == (
+        CacheState.FRESH, 4, False)
 
 
 def test_entry_for_other_content_is_stale(flexvol):
     flexvol.publish(build(flexvol), record(content='sha512:old'))
     found = flexvol.lookup('i1', 'sha512:abc')
-    assert found.state == 'stale'
+    assert found.state is CacheState.STALE
     assert 'sha512:old' in found.reason
     flexvol.remove('i1')
     assert os.listdir(flexvol.mount_dir) == []
@@ -79,7 +80,7 @@ def test_upstream_entry_is_fresh_legacy_then_adopted(flexvol):
     with open(flexvol.path('img-cache-i1'), 'wb') as f:
         f.write(b'x' * 10)
     found = flexvol.lookup('i1', 'sha512:abc')
-    assert (found.state, found.legacy) == ('fresh', True)
+    assert (found.state, found.legacy) == (CacheState.FRESH, True)
     assert flexvol.read_record('i1') is None  # lookup has no side effect
     flexvol.adopt('i1', 'sha512:abc')
     rec = flexvol.read_record('i1')
@@ -89,7 +90,7 @@ def test_upstream_entry_is_fresh_legacy_then_adopted(flexvol):
 
 def test_unverifiable_without_glance_hash(flexvol):
     flexvol.publish(build(flexvol), record())
-    assert flexvol.lookup('i1', None).state == 'stale'
+    assert flexvol.lookup('i1', None).state is CacheState.STALE
 
 
 def test_touch_sets_last_used_and_atime_explicitly(flexvol):

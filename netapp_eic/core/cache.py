@@ -15,16 +15,20 @@ record was built by the upstream driver; Glance never changes the data of an
 active image, so such an entry is adopted and given a record.
 
 This module does local file operations on the pool's mount only; ONTAP
-operations (clone, copy) are the engine's.
+operations (clone, copy) are :mod:`netapp_eic.core.steps`'s.
 """
 
+import collections.abc
 import dataclasses
 import json
 import os
 import time
+import typing
 import uuid
 
 from oslo_log import log as logging
+
+from netapp_eic.core.types import CacheState
 
 LOG = logging.getLogger(__name__)
 
@@ -45,7 +49,8 @@ def temp_name(purpose: str) -> str:
     return '%s%s-%s' % (TEMP_PREFIX, purpose, uuid.uuid4().hex)
 
 
-def content_id(image_meta: dict) -> str | None:
+def content_id(image_meta: collections.abc.Mapping[str, typing.Any]
+               ) -> str | None:
     """Glance's identification of the image's bytes, or None."""
     value = image_meta.get('os_hash_value')
     if value:
@@ -70,7 +75,7 @@ class Record:
 class Lookup:
     """Result of looking for an entry: ``state`` and a human reason."""
 
-    state: str  # fresh | stale | missing
+    state: CacheState
     reason: str
     virtual_size: int = 0
     legacy: bool = False
@@ -91,20 +96,20 @@ class ImageCache:
         try:
             size = os.stat(entry).st_size
         except FileNotFoundError:
-            return Lookup('missing', 'no cache entry in FlexVol %s'
+            return Lookup(CacheState.MISSING, 'no cache entry in FlexVol %s'
                           % self.flexvol)
         if content is None:
-            return Lookup('stale', 'Glance reports no checksum for the '
-                          'image, cache entry cannot be verified')
+            return Lookup(CacheState.STALE, 'Glance reports no checksum for '
+                          'the image, cache entry cannot be verified')
         record = self.read_record(image_id)
         if record is None:
-            return Lookup('fresh', 'entry without a record (upstream '
+            return Lookup(CacheState.FRESH, 'entry without a record (upstream '
                           'driver)', size, legacy=True)
         if record.content != content:
-            return Lookup('stale', 'cache entry in FlexVol %s holds %s, '
-                          'Glance reports %s' % (self.flexvol,
-                                                 record.content, content))
-        return Lookup('fresh', '', record.virtual_size)
+            return Lookup(CacheState.STALE, 'cache entry in FlexVol %s holds '
+                          '%s, Glance reports %s' % (self.flexvol,
+                                                     record.content, content))
+        return Lookup(CacheState.FRESH, '', record.virtual_size)
 
     def adopt(self, image_id: str, content: str) -> None:
         """Give an upstream-built entry (no record) a record."""

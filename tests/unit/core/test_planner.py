@@ -4,21 +4,21 @@ why the others are skipped."""
 
 import dataclasses
 
-from netapp_eic import planner
-from netapp_eic.planner import Path
+from netapp_eic.core import planner
+from netapp_eic.core.types import CacheState, Path, Source, SourceKind, faster
 
-IMAGE = planner.Source('image', 'vs0', 'vol_glance', 'images/i1',
+IMAGE = Source(SourceKind.IMAGE, 'vs0', 'vol_glance', 'images/i1',
                        '127.0.0.1', 'file:///glance/images/i1')
-LOCAL = planner.Source('image', 'vs0', 'vol_a', 'glance/i1', '127.0.0.1',
+LOCAL = Source(SourceKind.IMAGE, 'vs0', 'vol_a', 'glance/i1', '127.0.0.1',
                        'file:///a/glance/i1')
-REMOTE_CACHE = planner.Source('cache', 'vs0', 'vol_b', 'img-cache-i1',
+REMOTE_CACHE = Source(SourceKind.CACHE, 'vs0', 'vol_b', 'img-cache-i1',
                               '127.0.0.1', '127.0.0.1:/vol_b/img-cache-i1')
-OTHER_SVM = planner.Source('image', 'vs1', 'vol_vs1', 'i1', '127.0.0.2',
+OTHER_SVM = Source(SourceKind.IMAGE, 'vs1', 'vol_vs1', 'i1', '127.0.0.2',
                            'nfs://127.0.0.2/vol_vs1/i1')
 
 BASE = planner.Facts(image_id='i1', volume_id='v1', pool='127.0.0.1:/vol_a',
                      dest_svm='vs0', dest_flexvol='vol_a',
-                     cache_state='missing', cache_reason='no entry')
+                     cache_state=CacheState.MISSING, cache_reason='no entry')
 
 
 def facts(**kw):
@@ -34,7 +34,7 @@ def skipped(the_plan):
 
 
 def test_fresh_cache_entry_is_tried_first():
-    p = planner.plan(facts(cache_state='fresh', cache_reason='',
+    p = planner.plan(facts(cache_state=CacheState.FRESH, cache_reason='',
                            local_image=LOCAL, remote_sources=(IMAGE,)))
     assert paths(p) == [Path.CACHE_CLONE, Path.DIRECT_CLONE, Path.FILE_COPY,
                         Path.DOWNLOAD]
@@ -77,7 +77,7 @@ def test_only_download_when_nothing_is_on_the_cluster():
 
 def test_destination_problem_declines_everything():
     p = planner.plan(facts(dest_problem='pool not on this cluster',
-                           local_image=LOCAL, cache_state='fresh'))
+                           local_image=LOCAL, cache_state=CacheState.FRESH))
     assert paths(p) == [Path.DOWNLOAD]
     assert skipped(p)[Path.CACHE_CLONE] == 'pool not on this cluster'
 
@@ -118,7 +118,7 @@ def test_explain_names_steps_and_reasons():
 
 
 def test_faster_follows_the_order_of_preference():
-    assert planner.faster(Path.CACHE_CLONE, Path.DIRECT_CLONE)
-    assert planner.faster(Path.COPY_OFFLOAD, Path.FILE_COPY)
-    assert not planner.faster(Path.DOWNLOAD, Path.FILE_COPY)
-    assert not planner.faster(Path.FILE_COPY, Path.FILE_COPY)
+    assert faster(Path.CACHE_CLONE, Path.DIRECT_CLONE)
+    assert faster(Path.COPY_OFFLOAD, Path.FILE_COPY)
+    assert not faster(Path.DOWNLOAD, Path.FILE_COPY)
+    assert not faster(Path.FILE_COPY, Path.FILE_COPY)

@@ -1,10 +1,10 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""netapp_eic.locations: table-driven, including hostile inputs."""
+"""netapp_eic.core.locations: table-driven, including hostile inputs."""
 
 import pytest
 
-from netapp_eic import locations
-from netapp_eic.locations import NfsLocation
+from netapp_eic.core import locations
+from netapp_eic.core.locations import NfsLocation
 
 IMG = '5c3b1e2a-6d0f-4a51-9c1e-0d2f3e4a5b6c'
 MOUNT = '/var/lib/glance/images'

@@ -1,9 +1,9 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """The EIC decision, without I/O.
 
-``engine.gather_facts`` collects everything the decision needs (cache entry
-state, where the image's files live, whether the copy offload tool can run,
-what the image inspection said); :func:`plan` turns those facts into an
+:mod:`netapp_eic.core.facts` collects everything the decision needs (cache
+entry state, where the image's files live, whether the copy offload tool can
+run, what the image inspection said); :func:`plan` turns those facts into an
 ordered list of steps, each faster path either planned or skipped with a
 reason. The engine tries the planned steps in order and falls through on
 failure; the Glance download is always last. :func:`explain` renders a plan
@@ -11,61 +11,20 @@ for logs and for a CLI that wants to show what would happen.
 """
 
 import dataclasses
-import enum
 
-
-class Path(str, enum.Enum):
-    """The ways a volume can be created from an image, fastest first."""
-
-    CACHE_CLONE = 'cache-clone'
-    DIRECT_CLONE = 'direct-clone'
-    COPY_OFFLOAD = 'copy-offload'
-    FILE_COPY = 'file-copy'
-    DOWNLOAD = 'download'
-
-    def __str__(self) -> str:
-        return self.value
-
-
-def faster(path: Path, than: Path) -> bool:
-    """Whether ``path`` comes before ``than`` in the order of preference."""
-    order = list(Path)
-    return order.index(path) < order.index(than)
-
+from netapp_eic.core.types import CacheState, Path, Source
 
 # The copy offload tool needs ONTAP 8.2 or later (NetApp's documentation).
 COPY_OFFLOAD_MIN_VERSION = (8, 2, 0)
 
 
 @dataclasses.dataclass(frozen=True)
-class Source:
-    """A file on the cluster holding the image's bytes.
-
-    ``kind`` is ``'image'`` for a Glance image file (bytes in the image's
-    declared ``disk_format``) or ``'cache'`` for another pool's cache entry
-    (raw bytes, checked when the entry was built).
-    """
-
-    kind: str
-    svm: str
-    flexvol: str
-    path: str
-    ip: str
-    label: str
-
-    @property
-    def is_cache(self) -> bool:
-        return self.kind == 'cache'
-
-
-@dataclasses.dataclass(frozen=True)
 class Facts:
     """What the decision needs to know, gathered beforehand.
 
-    ``cache_state`` is one of ``fresh``, ``stale``, ``missing``,
-    ``disabled`` or ``unknown``; ``cache_reason`` explains anything but
-    ``fresh``. ``local_image`` is the image file when it lies in the
-    destination FlexVol. ``image_problem`` is set when an inspection of the
+    ``cache_reason`` explains any ``cache_state`` but ``FRESH``.
+    ``local_image`` is the image file when it lies in the destination
+    FlexVol. ``image_problem`` is set when an inspection of the
     image (or a policy) already rules out every fast path that would use the
     Glance file. ``vstorage`` maps SVM names to their NFS vStorage setting.
     """
@@ -76,7 +35,7 @@ class Facts:
     dest_svm: str | None
     dest_flexvol: str | None
     dest_problem: str | None = None
-    cache_state: str = 'unknown'
+    cache_state: CacheState = CacheState.UNKNOWN
     cache_reason: str = ''
     local_image: Source | None = None
     remote_sources: tuple[Source, ...] = ()
@@ -124,15 +83,19 @@ def plan(facts: Facts) -> Plan:
     return Plan(facts, tuple(steps), tuple(skipped))
 
 
-def _plan_cache(facts, steps, skipped):
-    if facts.cache_state == 'fresh':
+Skipped = list[tuple[Path, str]]
+
+
+def _plan_cache(facts: Facts, steps: list[Step], skipped: Skipped) -> None:
+    if facts.cache_state is CacheState.FRESH:
         steps.append(Step(Path.CACHE_CLONE))
     else:
         skipped.append((Path.CACHE_CLONE, facts.cache_reason or
                         'cache entry %s' % facts.cache_state))
 
 
-def _plan_direct(facts, steps, skipped):
+def _plan_direct(facts: Facts, steps: list[Step],
+                 skipped: Skipped) -> None:
     if facts.local_image is None:
         skipped.append((Path.DIRECT_CLONE, _no_local_image_reason(facts)))
     elif facts.image_problem:
@@ -141,7 +104,7 @@ def _plan_direct(facts, steps, skipped):
         steps.append(Step(Path.DIRECT_CLONE, facts.local_image))
 
 
-def _no_local_image_reason(facts):
+def _no_local_image_reason(facts: Facts) -> str:
     reason = 'image file is not in FlexVol %s' % facts.dest_flexvol
     if not facts.remote_sources and facts.rejected_locations:
         reason += ' (no usable location: %s)' % '; '.join(
@@ -151,14 +114,15 @@ def _no_local_image_reason(facts):
     return reason
 
 
-def _plan_copies(facts, steps, skipped):
+def _plan_copies(facts: Facts, steps: list[Step],
+                 skipped: Skipped) -> None:
     """File Copy (or the copy offload tool) from another FlexVol.
 
     Another pool's cache entry is preferred to the Glance file: it is raw
     already and was checked when it was built.
     """
     sources = sorted(facts.remote_sources, key=lambda s: not s.is_cache)
-    usable = []
+    usable: list[Source] = []
     for source in sources:
         if not source.is_cache and facts.image_problem:
             skipped.append((Path.FILE_COPY, '%s: %s' % (
@@ -189,7 +153,7 @@ def tool_problem(facts: Facts, source: Source) -> str | None:
             '.'.join(str(v) for v in version))
     vstorage = dict(facts.vstorage)
     for svm in (source.svm, facts.dest_svm):
-        if not vstorage.get(svm, False):
+        if svm is None or not vstorage.get(svm, False):
             return 'vstorage is disabled on SVM %s' % svm
     return None
 

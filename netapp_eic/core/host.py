@@ -1,0 +1,39 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""The narrow interface between the EIC core and the host it runs on.
+
+The core needs a few things only the cinder-volume host can do: find where
+a share is mounted, list the mounted shares, run the copy offload tool,
+convert an image with ``qemu-img`` (as root where the backend says so), and
+take a named lock that other cinder-volume hosts respect. The driver
+implements :class:`Host` and hands it to the core; the core never sees the
+driver. Tests hand it a small fake.
+"""
+
+import collections.abc
+import contextlib
+import typing
+
+
+class Host(typing.Protocol):
+    """What the EIC core asks of the cinder-volume host."""
+
+    def mount_point(self, share: str) -> str:
+        """Local directory where ``share`` (``ip:/junction``) is mounted."""
+
+    def mounted_shares(self) -> collections.abc.Sequence[str]:
+        """The shares of this backend that are mounted now."""
+
+    def run(self, argv: collections.abc.Sequence[str],
+            timeout: float | None = None) -> None:
+        """Run a command without a shell, unprivileged.
+
+        :raises netapp_eic.exception.EicError: it failed or timed out.
+        """
+
+    def convert_image(self, source: str, dest: str,
+                      source_format: str) -> None:
+        """Convert ``source`` to a raw image at ``dest`` (``qemu-img``)."""
+
+    def lock(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """A named exclusive lock, held across hosts when a distributed
+        lock manager is configured."""

@@ -1,0 +1,146 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""The values the EIC core takes and returns: plain data, no Cinder objects.
+
+The driver turns a Cinder volume into a :class:`CreateRequest` and its
+configuration into :class:`Settings`; the core answers with an
+:class:`Outcome`. The enums name the states that were bare strings before:
+the ways a volume can be made (:class:`Path`), what a cache lookup found
+(:class:`CacheState`) and where a source file's bytes come from
+(:class:`SourceKind`).
+"""
+
+import collections.abc
+import dataclasses
+import enum
+import typing
+
+
+#: Glance's image metadata, as Cinder passes it to the driver.
+ImageMeta = collections.abc.Mapping[str, typing.Any]
+
+
+class _Named(str, enum.Enum):
+    """An enum whose members print as their value (in logs and tables)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Path(_Named):
+    """The ways a volume can be created from an image, fastest first."""
+
+    CACHE_CLONE = 'cache-clone'
+    DIRECT_CLONE = 'direct-clone'
+    COPY_OFFLOAD = 'copy-offload'
+    FILE_COPY = 'file-copy'
+    DOWNLOAD = 'download'
+
+
+def faster(path: Path, than: Path) -> bool:
+    """Whether ``path`` comes before ``than`` in the order of preference."""
+    order = list(Path)
+    return order.index(path) < order.index(than)
+
+
+class CacheState(_Named):
+    """What a lookup of an image's cache entry in one FlexVol found."""
+
+    FRESH = 'fresh'
+    STALE = 'stale'
+    MISSING = 'missing'
+    DISABLED = 'disabled'
+    UNKNOWN = 'unknown'
+
+
+class SourceKind(_Named):
+    """Where a source file on the cluster comes from."""
+
+    #: A Glance image file: bytes in the image's declared ``disk_format``.
+    IMAGE = 'image'
+    #: Another pool's cache entry: raw bytes, checked when it was built.
+    CACHE = 'cache'
+
+
+class Registration(_Named):
+    """What registering a downloaded volume in the cache did."""
+
+    REGISTERED = 'registered'
+    ALREADY_PRESENT = 'already-present'
+    SKIPPED = 'skipped'
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """A file on the cluster holding the image's bytes."""
+
+    kind: SourceKind
+    svm: str
+    flexvol: str
+    path: str
+    ip: str
+    label: str
+
+    @property
+    def is_cache(self) -> bool:
+        return self.kind is SourceKind.CACHE
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The backend's EIC configuration, read once by the driver.
+
+    ``convert_images`` is already False when Cinder's
+    ``image_conversion_disable`` forbids conversion.
+    """
+
+    cache_enabled: bool = True
+    convert_images: bool = True
+    copyoffload_tool_path: str | None = None
+    file_copy_timeout: float = 600.0
+    file_copy_return_timeout: int = 2
+    poll_initial_interval: float = 0.05
+    poll_max_interval: float = 2.0
+    visibility_timeout: float = 10.0
+
+
+@dataclasses.dataclass(frozen=True)
+class CreateRequest:
+    """One create-from-image, as plain values.
+
+    :ivar pool: the destination share (``ip:/junction``).
+    :ivar image_meta: Glance's image metadata (``id``, ``disk_format``,
+        ``os_hash_value``...), as Cinder passes it.
+    :ivar image_location: ``(direct_url, locations)`` as Cinder passes it.
+    """
+
+    volume_id: str
+    volume_name: str
+    size_bytes: int
+    pool: str
+    image_meta: ImageMeta
+    image_location: typing.Any = None
+
+    @property
+    def image_id(self) -> str:
+        return str(self.image_meta['id'])
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What a create did, for the INFO line, the demo and the tests.
+
+    ``volume_file`` is the local path of the finished volume file (visible
+    on the mount, at the requested size) when a fast path succeeded.
+    """
+
+    path: Path
+    seconds: float = 0.0
+    host_bytes: int = 0
+    note: str = ''
+    skipped: list[str] = dataclasses.field(default_factory=list)
+    failures: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    volume_file: str | None = None
+
+    @property
+    def cloned(self) -> bool:
+        return self.path is not Path.DOWNLOAD

@@ -1,0 +1,92 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""The driver's ONTAP client: every ONTAP REST call, through
+``netapp_ontap``.
+
+:class:`OntapClient` always passes its own ``HostConnection`` explicitly
+(``connection=`` on class-level and action calls, ``set_connection()`` on a
+resource before ``get()``, which takes no connection argument); it never
+touches the library-wide ``netapp_ontap.config.CONNECTION``. Its calls are
+grouped by subject: :mod:`.cluster`, :mod:`.files`, :mod:`.jobs`.
+"""
+
+import threading
+import typing
+
+from netapp_ontap import host_connection
+from oslo_log import log as logging
+
+from netapp_eic.ontap import calls
+from netapp_eic.ontap import cluster
+from netapp_eic.ontap import files
+
+LOG = logging.getLogger(__name__)
+
+#: HTTP read timeout added on top of a request's ``return_timeout``.
+_READ_TIMEOUT_MARGIN = 15
+
+
+class OntapClient(cluster.ClusterCalls, files.FileCalls):
+    """The driver's ONTAP client; every method does I/O, the constructor none.
+
+    :param connection: the ``netapp_ontap`` connection used by every call.
+    :param poll_initial_interval: first wait between job polls, seconds.
+    :param poll_max_interval: largest wait between job polls, seconds.
+    """
+
+    def __init__(self, connection: host_connection.HostConnection,
+                 poll_initial_interval: float = 0.05,
+                 poll_max_interval: float = 2.0) -> None:
+        self.connection = connection
+        self.poll_initial_interval = poll_initial_interval
+        self.poll_max_interval = poll_max_interval
+        self._flexvols: dict[str, list[calls.FlexVol]] = {}
+        self._svm_by_ip: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_configuration(cls, configuration: typing.Any) -> 'OntapClient':
+        """Build a client from a Cinder backend ``Configuration``.
+
+        Uses the parent driver's options: ``netapp_server_hostname``,
+        ``netapp_server_port``, ``netapp_transport_type``, ``netapp_login``,
+        ``netapp_password``, ``netapp_ssl_cert_path`` and
+        ``netapp_ssl_cert_verify``. TLS verification is on by default
+        (system CA bundle); a cert path is used as the CA bundle; only an
+        explicit ``netapp_ssl_cert_verify = False`` turns it off, as for
+        the parent driver. No request is made.
+        """
+        scheme = configuration.safe_get('netapp_transport_type') or 'https'
+        port = configuration.safe_get('netapp_server_port')
+        if not port:
+            port = 443 if scheme == 'https' else 80
+        verify: bool | str = True
+        cert_path = configuration.safe_get('netapp_ssl_cert_path')
+        if cert_path:
+            verify = cert_path
+        if configuration.safe_get('netapp_ssl_cert_verify') is False:
+            LOG.warning('netapp_ssl_cert_verify is False: the EIC client '
+                        'does not verify the ONTAP certificate.')
+            verify = False
+        return_timeout = int(configuration.safe_get(
+            'netapp_eic_file_copy_return_timeout') or 0)
+        connection = host_connection.HostConnection(
+            configuration.safe_get('netapp_server_hostname'),
+            username=configuration.safe_get('netapp_login'),
+            password=configuration.safe_get('netapp_password'),
+            verify=typing.cast(bool, verify),
+            port=int(port),
+            scheme=scheme,
+            protocol_timeouts=(6, max(45, return_timeout +
+                                      _READ_TIMEOUT_MARGIN)))
+        return cls(connection, **_poll_settings(configuration))
+
+def _poll_settings(configuration: typing.Any) -> dict[str, float]:
+    """Poll intervals from the EIC options, defaults when unset."""
+    settings: dict[str, float] = {}
+    for key, opt in (('poll_initial_interval',
+                      'netapp_eic_poll_initial_interval'),
+                     ('poll_max_interval', 'netapp_eic_poll_max_interval')):
+        value = configuration.safe_get(opt)
+        if value:
+            settings[key] = float(value)
+    return settings

@@ -1,0 +1,170 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""Cluster, SVMs, LIFs and FlexVols: where a share or an image lives.
+
+The FlexVol lists and LIF owners are cached (they change rarely) until
+:meth:`ClusterCalls.invalidate`; a miss refreshes the list once.
+"""
+
+import threading
+import typing
+
+from netapp_ontap import host_connection
+
+from netapp_eic import exception
+from netapp_eic.i18n import _
+from netapp_eic.ontap import calls
+
+
+class ClusterCalls:
+    """The cluster-level calls of :class:`~netapp_eic.ontap.OntapClient`."""
+
+    connection: host_connection.HostConnection
+    _flexvols: dict[str, list[calls.FlexVol]]
+    _svm_by_ip: dict[str, str]
+    _lock: threading.Lock
+
+    def cluster_version(self) -> tuple[int, int, int]:
+        """ONTAP version as ``(generation, major, minor)``."""
+        cluster = calls.resources.Cluster()
+        cluster.set_connection(self.connection)
+        with calls.api('GET /cluster'):
+            cluster.get(fields='version')
+        version = cluster.version
+        return (int(version.generation), int(version.major),
+                int(version.minor))
+
+    def svm_for_ip(self, ip: str) -> str | None:
+        """Name of the SVM owning the data LIF with address ``ip``; a found
+        owner is cached until :meth:`invalidate`."""
+        with self._lock:
+            cached = self._svm_by_ip.get(ip)
+        if cached is not None:
+            return cached
+        svm = self._lookup_svm(ip)
+        if svm is not None:
+            with self._lock:
+                self._svm_by_ip[ip] = svm
+        return svm
+
+    def _lookup_svm(self, ip: str) -> str | None:
+        with calls.api('GET /network/ip/interfaces'):
+            lifs = list(calls.resources.IpInterface.get_collection(
+                connection=self.connection, fields='svm.name,ip.address',
+                **{'ip.address': ip}))
+        for lif in lifs:
+            svm = getattr(lif, 'svm', None)
+            name = getattr(svm, 'name', None) if svm is not None else None
+            if name:
+                return str(name)
+        return None
+
+    def flexvols(self, svm: str) -> list[calls.FlexVol]:
+        """The FlexVols of ``svm``, cached until :meth:`invalidate`."""
+        with self._lock:
+            cached = self._flexvols.get(svm)
+        if cached is not None:
+            return list(cached)
+        with calls.api('GET /storage/volumes'):
+            records = list(calls.resources.Volume.get_collection(
+                connection=self.connection,
+                fields='name,uuid,nas.path,svm.name,style',
+                **{'svm.name': svm}))
+        vols = [_flexvol(rec, svm) for rec in records]
+        with self._lock:
+            self._flexvols[svm] = vols
+        return list(vols)
+
+    def invalidate(self) -> None:
+        """Forget the cached FlexVol lists and LIF owners."""
+        with self._lock:
+            self._flexvols.clear()
+            self._svm_by_ip.clear()
+
+    def resolve(self, ip: str, export_path: str) -> calls.ResolvedPath:
+        """Map ``ip:export_path`` to a FlexVol and a path inside it.
+
+        The SVM is the one owning the data LIF ``ip``; the FlexVol is the one
+        with the longest junction path that is a prefix of ``export_path`` on
+        segment boundaries (``/vol_a`` does not contain ``/vol_ab/x``). The
+        cached FlexVol list is refreshed once on a miss.
+
+        :raises LocationRejected: unknown IP, no FlexVol, or the path is a
+            junction itself.
+        """
+        location = f'{ip}:{export_path}'
+        svm = self.svm_for_ip(ip)
+        if svm is None:
+            raise exception.LocationRejected(
+                location=location,
+                reason=_('no data LIF of this cluster has this IP address'))
+        found = self._longest_match(svm, export_path)
+        if found is None:
+            self._forget(svm)
+            found = self._longest_match(svm, export_path)
+        if found is None:
+            raise exception.LocationRejected(
+                location=location,
+                reason=_('no FlexVol of SVM %s contains this path') % svm)
+        vol, inside = found
+        if vol.style == 'flexgroup':
+            raise exception.LocationRejected(
+                location=location,
+                reason=_('the path is in FlexGroup %s; only FlexVols are '
+                         'supported') % vol.name)
+        if not inside:
+            raise exception.LocationRejected(
+                location=location,
+                reason=_('the path is the junction of FlexVol %s, not a '
+                         'file') % vol.name)
+        return calls.ResolvedPath(flexvol=vol, path=inside)
+
+    def _forget(self, svm: str) -> None:
+        with self._lock:
+            self._flexvols.pop(svm, None)
+
+    def _longest_match(self, svm: str, export_path: str
+                       ) -> tuple[calls.FlexVol, str] | None:
+        best: tuple[calls.FlexVol, str] | None = None
+        best_len = -1
+        for vol in self.flexvols(svm):
+            if not vol.junction:
+                continue
+            inside = under_junction(export_path, vol.junction)
+            if inside is not None and len(vol.junction) > best_len:
+                best, best_len = (vol, inside), len(vol.junction)
+        return best
+
+    def vstorage_enabled(self, svm: str) -> bool:
+        """Whether the NFS service of ``svm`` has vStorage enabled."""
+        with calls.api('GET /protocols/nfs/services'):
+            services = list(calls.resources.NfsService.get_collection(
+                connection=self.connection,
+                fields='vstorage_enabled,svm.name', **{'svm.name': svm}))
+        return any(bool(getattr(s, 'vstorage_enabled', False))
+                   for s in services)
+
+def _flexvol(record: typing.Any, svm: str) -> calls.FlexVol:
+    """A FlexVol from a ``Volume`` record."""
+    nas = getattr(record, 'nas', None)
+    junction = getattr(nas, 'path', None) if nas is not None else None
+    return calls.FlexVol(name=str(record.name), uuid=str(record.uuid), svm=svm,
+                   junction=str(junction) if junction else None,
+                   style=str(getattr(record, 'style', None) or 'flexvol'))
+
+
+
+
+def under_junction(export_path: str, junction: str) -> str | None:
+    """Path of ``export_path`` inside a FlexVol mounted at ``junction``.
+
+    Matches on segment boundaries only; returns ``''`` when the path is the
+    junction itself and None when it is not below it.
+    """
+    if junction == '/':
+        return export_path.lstrip('/')
+    base = junction.rstrip('/')
+    if export_path == base:
+        return ''
+    if export_path.startswith(base + '/'):
+        return export_path[len(base) + 1:]
+    return None

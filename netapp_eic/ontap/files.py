@@ -1,0 +1,175 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""Files: information, delete, rename, file clone and File Copy.
+
+Clone and copy are ONTAP jobs: they are posted with ``poll=False`` and
+``return_timeout``, and :meth:`FileCalls._post_action` reads each of
+ONTAP's answer shapes (202 with a running job, done within the timeout, an
+error whose body holds the failed job).
+"""
+
+import typing
+
+from netapp_ontap import host_connection
+from netapp_ontap import response as ontap_response
+from oslo_log import log as logging
+
+from netapp_eic import exception
+from netapp_eic.ontap import calls
+from netapp_eic.ontap import jobs
+
+LOG = logging.getLogger(__name__)
+
+#: Default bound on a file clone job, seconds.
+DEFAULT_CLONE_TIMEOUT = 120.0
+
+
+class FileCalls(jobs.JobCalls):
+    """The file calls of :class:`~netapp_eic.ontap.OntapClient`."""
+
+    connection: host_connection.HostConnection
+
+    def _file(self, vol: calls.FlexVol, path: str) -> typing.Any:
+        # ``path`` as a keyword: the URL is then built from the state known
+        # at construction, so a later ``info.path = new`` becomes the body
+        # of a rename PATCH while the URL keeps the source path.
+        info = calls.resources.FileInfo(vol.uuid, path=path)
+        info.set_connection(self.connection)
+        return info
+
+    def file_info(self, vol: calls.FlexVol, path: str
+                  ) -> calls.FileInfo | None:
+        """Size and times of ``path`` in ``vol``; None when it is missing."""
+        info = self._file(vol, path)
+        try:
+            with calls.api('GET /storage/volumes/{uuid}/files/{path}'):
+                info.get(return_metadata=True,
+                         fields='size,bytes_used,accessed_time,'
+                                'modified_time')
+        except exception.OntapApiError as err:
+            if calls.is_missing(err):
+                return None
+            raise
+        return calls.FileInfo(
+            size=int(getattr(info, 'size', 0) or 0),
+            bytes_used=calls.opt_int(getattr(info, 'bytes_used', None)),
+            accessed_time=calls.parse_time(
+                getattr(info, 'accessed_time', None)),
+            modified_time=calls.parse_time(
+                getattr(info, 'modified_time', None)))
+
+    def delete_file(self, vol: calls.FlexVol, path: str,
+                    missing_ok: bool = True) -> bool:
+        """Delete ``path`` in ``vol``; False if it was already missing.
+
+        :raises OntapApiError: on failure, or a missing file when
+            ``missing_ok`` is False.
+        """
+        try:
+            with calls.api('DELETE /storage/volumes/{uuid}/files/{path}'):
+                self._file(vol, path).delete(connection=self.connection)
+        except exception.OntapApiError as err:
+            if missing_ok and calls.is_missing(err):
+                LOG.debug('File %(path)s already absent from %(vol)s',
+                          {'path': path, 'vol': vol.name})
+                return False
+            raise
+        return True
+
+    def rename_file(self, vol: calls.FlexVol, src: str, dst: str) -> None:
+        """Rename ``src`` to ``dst`` inside ``vol`` (PATCH ``path``)."""
+        info = self._file(vol, src)
+        info.path = dst
+        with calls.api('PATCH /storage/volumes/{uuid}/files/{path}'):
+            self._send_patch(info)
+
+    def _send_patch(self, info: typing.Any) -> None:
+        # The URL is built from the last known state (the source path), the
+        # body from the difference (the new path).
+        info.patch(poll=False, connection=self.connection)
+
+    # -- clone and copy -------------------------------------------------------
+
+    def clone_file(self, vol: calls.FlexVol, src: str, dst: str,
+                   overwrite: bool = False,
+                   timeout: float = DEFAULT_CLONE_TIMEOUT) -> None:
+        """File clone ``src`` to ``dst`` inside ``vol`` and wait for it.
+
+        :raises OntapApiError: the request was refused.
+        :raises OntapJobFailed: the clone job failed.
+        :raises OntapJobTimeout: the clone job did not end in ``timeout``.
+        """
+        clone = calls.resources.FileClone(
+            volume=calls.volume_ref(vol), source_path=src,
+            destination_path=dst, overwrite_destination=overwrite)
+        job_uuid = self._post_action(clone, 'POST /storage/file/clone')
+        if job_uuid:
+            self.wait_job(job_uuid, timeout)
+
+    def start_copy(self, src: calls.ResolvedPath, dst: calls.ResolvedPath,
+                   return_timeout: int) -> str | None:
+        """Start an ONTAP File Copy of ``src`` to ``dst``.
+
+        ONTAP holds the request up to ``return_timeout`` seconds.
+
+        :returns: the job UUID while it runs, None once it has succeeded.
+        :raises OntapJobFailed: the copy already failed.
+        :raises OntapApiError: the request was refused.
+        """
+        copy = calls.resources.FileCopy(files_to_copy=[
+            {'source': calls.copy_endpoint(src),
+             'destination': calls.copy_endpoint(dst)}])
+        return self._post_action(copy, 'POST /storage/file/copy',
+                                 return_timeout=int(return_timeout))
+
+    def _post_action(self, action: typing.Any, call: str,
+                     **params: typing.Any) -> str | None:
+        """POST an async action; the running job's UUID or None if done.
+
+        Handles ONTAP's shapes: 202 + job link (running), 200/201 with or
+        without a job (finished in ``return_timeout``), and an error status
+        whose body holds the failed job.
+        """
+        try:
+            with calls.api(call):
+                response = action.post(poll=False,
+                                       connection=self.connection, **params)
+        except exception.OntapApiError as err:
+            self._raise_if_failed_job(err)
+            raise
+        return self._job_from_response(response)
+
+    @staticmethod
+    def _raise_if_failed_job(err: exception.OntapApiError) -> None:
+        """A 4xx/5xx carrying a job record means the job itself failed."""
+        cause = err.__cause__
+        body = getattr(cause, 'response_body', None)
+        job = calls.job_of(body)
+        if job.get('uuid') and isinstance(body, dict):
+            detail = body.get('error') or {}
+            raise exception.OntapJobFailed(
+                job=job['uuid'], state=body.get('state', 'failure'),
+                reason=detail.get('message') or body.get('message')
+                or err.kwargs.get('reason')) from err
+
+    def _job_from_response(self, response: ontap_response.NetAppResponse
+                           ) -> str | None:
+        """The running job of a POST response, None when already done."""
+        body = calls.body_of(response)
+        job_uuid = calls.job_of(body).get('uuid')
+        if not job_uuid:
+            return None
+        job_uuid = str(job_uuid)
+        if response.http_response.status_code == 202:
+            return job_uuid
+        state = body.get('state') if isinstance(body, dict) else None
+        message = ''
+        if not state:
+            state, message = self._job_record(job_uuid)
+        if state == 'success':
+            return None
+        if state in jobs.FAILED_STATES:
+            if not message:
+                message = self._job_record(job_uuid)[1]
+            raise exception.OntapJobFailed(job=job_uuid, state=state,
+                                           reason=message)
+        return job_uuid

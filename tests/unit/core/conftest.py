@@ -1,0 +1,58 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""Fixtures for the core's tests: the simulator over HTTPS, the real ONTAP
+client, a :class:`~tests.unit.core.fakes.FakeHost` over the simulator's
+FlexVol directories and a Glance stand-in; no Cinder."""
+
+from netapp_ontap import HostConnection
+import pytest
+
+from netapp_eic import ontap as client_mod
+from netapp_eic.core import engine as engine_mod
+from netapp_eic.core.types import Settings
+from netapp_eic.simulator import Simulator
+from tests.unit.core import fakes
+from tests.unit.core.helpers import POOL_A, POOL_B, glance_on
+
+
+@pytest.fixture
+def sim(tmp_path):
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    with Simulator(data_root=str(data_root), seed=3) as s:
+        yield s
+
+
+@pytest.fixture
+def client(sim):
+    conn = HostConnection(sim.host, sim.username, sim.password,
+                          verify=sim.ca_file, port=sim.port)
+    return client_mod.OntapClient(conn, poll_initial_interval=0.01,
+                                  poll_max_interval=0.1)
+
+
+@pytest.fixture
+def host(sim):
+    return fakes.FakeHost(sim.shares, mounted=[POOL_A, POOL_B])
+
+
+@pytest.fixture
+def settings():
+    return Settings(poll_initial_interval=0.01, poll_max_interval=0.1,
+                    visibility_timeout=2.0)
+
+
+@pytest.fixture
+def engine(client, host, settings):
+    return engine_mod.Engine(client, host, settings)
+
+
+@pytest.fixture
+def glance_remote(sim):
+    """Glance's store on ``vol_glance``: another FlexVol than the pools."""
+    return glance_on(sim, 'vol_glance', 'images')
+
+
+@pytest.fixture
+def glance_local(sim):
+    """Glance's store in a subdirectory of pool A's FlexVol."""
+    return glance_on(sim, 'vol_cinder_a', 'glance-images')

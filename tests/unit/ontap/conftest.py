@@ -1,0 +1,42 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""Fixtures for the ONTAP client's tests: the simulator over HTTPS (TLS
+verified) with a topology of nested and look-alike junctions, and a client
+on an explicit connection (never netapp_ontap's global one)."""
+
+import copy
+
+import pytest
+from netapp_ontap import HostConnection, config
+
+from netapp_eic import ontap
+from netapp_eic.simulator import DEFAULT_TOPOLOGY, Simulator
+
+def _topology():
+    topo = copy.deepcopy(DEFAULT_TOPOLOGY)
+    vs0 = topo['svms'][0]
+    vs0['volumes'] += [
+        {'name': 'vol_nested', 'junction': '/vol_glance/nested'},
+        {'name': 'vol_a', 'junction': '/vol_a'},
+        {'name': 'vol_ab', 'junction': '/vol_ab'},
+    ]
+    return topo
+
+
+@pytest.fixture
+def sim(tmp_path):
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    with Simulator(topology=_topology(), data_root=str(data_root),
+                   seed=7) as s:
+        yield s
+
+
+@pytest.fixture
+def client(sim):
+    assert config.CONNECTION is None
+    conn = HostConnection(sim.host, sim.username, sim.password,
+                          verify=sim.ca_file, port=sim.port)
+    client = ontap.OntapClient(conn, poll_initial_interval=0.01,
+                                   poll_max_interval=0.1)
+    yield client
+    assert config.CONNECTION is None
