@@ -39,6 +39,7 @@ from oslo_utils import units
 import netapp_eic
 from netapp_eic import ontap
 from netapp_eic.core import engine
+from netapp_eic.core import imagesize
 from netapp_eic.core.types import (CreateRequest, Outcome, Path,
                                    Registration, Settings)
 from netapp_eic import exception
@@ -74,6 +75,12 @@ class CinderHost:
         image_utils.convert_image(source, dest, 'raw',
                                   src_format=source_format,
                                   run_as_root=self._driver._execute_as_root)
+
+    def forget_lock(self, name: str) -> None:
+        """Remove the lock's file from a ``file://`` store (others keep
+        nothing once released)."""
+        if getattr(coordination.COORDINATOR, 'coordinator', None):
+            coordination.COORDINATOR.remove_lock(name)
 
     @contextlib.contextmanager
     def lock(self, name: str) -> collections.abc.Iterator[None]:
@@ -117,6 +124,7 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         super().do_setup(context)
         self._eic = engine.Engine(self._make_ontap_client(),
                                   CinderHost(self), self._eic_settings())
+        _warn_if_lock_store_is_local()
 
     def _make_ontap_client(self) -> ontap.OntapClient:
         """The netapp_ontap client; tests and deployments may override."""
@@ -126,6 +134,10 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         conf = self.configuration
         return Settings(
             cache_enabled=conf.netapp_eic_cache_enabled,
+            cache_max_entries=conf.netapp_eic_cache_max_entries,
+            cache_max_bytes=int(conf.netapp_eic_cache_max_size_gb * units.Gi),
+            space_start_percent=conf.thres_avl_size_perc_start,
+            space_stop_percent=conf.thres_avl_size_perc_stop,
             convert_images=(conf.netapp_eic_convert_images and
                             not image_utils.CONF.image_conversion_disable),
             copyoffload_tool_path=conf.netapp_copyoffload_tool_path,
@@ -233,14 +245,17 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                      'is not set.')
 
     def _clean_image_cache(self) -> None:
-        """The parent's periodic cache cleanup, plus removal of temporary
-        files that a crashed create left behind (older than twice the File
-        Copy timeout, and at least an hour)."""
-        super()._clean_image_cache()
-        if self._eic is not None:
-            max_age = max(3600, 2 * self.configuration.safe_get(
-                'netapp_eic_file_copy_timeout'))
-            self._eic.sweep_temporaries(max_age)
+        """The periodic cache task, replacing the parent's (which deletes
+        ``img-cache*`` files biggest first, by atime, without regard for a
+        clone in progress): least-recently-used eviction down to the
+        budgets, records without entries, expired leases, and temporary
+        files a crashed create left (older than twice the File Copy
+        timeout, and at least an hour)."""
+        if self._eic is None:
+            return
+        max_age = max(3600, 2 * self.configuration.safe_get(
+            'netapp_eic_file_copy_timeout'))
+        self._eic.maintain(max_age)
 
     def copy_image_to_volume(self, context: typing.Any, volume: typing.Any,
                              image_service: typing.Any, image_id: str,
@@ -261,7 +276,11 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                 volume_utils.extract_host(volume['host'], level='pool'))
         try:
             image_meta = image_service.show(context, image_id)
-            done, why = self.eic.register(volume['name'], pool, image_meta)
+            size = imagesize.virtual_size(
+                image_meta, image_service.download(context, image_id)
+                if image_meta.get('disk_format') != 'raw' else ())
+            done, why = self.eic.register(volume['name'], pool, image_meta,
+                                          size)
         except Exception as e:
             LOG.warning('Image %(image)s not registered in the cache of pool '
                         '%(pool)s: %(err)s',
@@ -274,3 +293,16 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
             LOG.info('Image %(image)s not registered in the cache of pool '
                      '%(pool)s: %(why)s',
                      {'image': image_id, 'pool': pool, 'why': why})
+
+
+def _warn_if_lock_store_is_local() -> None:
+    """One copy per image and FlexVol across cinder-volume hosts needs a
+    lock store they share; Cinder's default is a directory of each host."""
+    url = cfg.CONF.coordination.backend_url or ''
+    if url.startswith('file://'):
+        LOG.warning('[coordination] backend_url is %(url)s: image cache '
+                    'builds are single-flight on this host only. With '
+                    'several cinder-volume hosts on the same FlexVols, set '
+                    'a shared backend (for example redis://) or a file:// '
+                    'directory all of them share, or each host copies each '
+                    'image once.', {'url': url})

@@ -65,9 +65,25 @@ eic_opts: list[cfg.Opt] = [
                 help='Keep a per-FlexVol cache of image files '
                      '(``img-cache-<image id>``, the same names as the '
                      'upstream NetApp driver) so that later volumes from the '
-                     'same image are created by a file clone. Eviction reuses '
-                     'thres_avl_size_perc_start, thres_avl_size_perc_stop '
-                     'and expiry_thres_minutes.'),
+                     'same image are created by a file clone. Entries are '
+                     'evicted least recently used first when a budget '
+                     '(netapp_eic_cache_max_entries, '
+                     'netapp_eic_cache_max_size_gb) is exceeded or the '
+                     'FlexVol\'s free space falls below '
+                     'thres_avl_size_perc_start percent (until '
+                     'thres_avl_size_perc_stop percent is free), after each '
+                     'new entry and in the periodic cleanup; an entry being '
+                     'cloned from is never evicted.'),
+    cfg.IntOpt('netapp_eic_cache_max_entries',
+               default=0,
+               min=0,
+               help='Most image cache entries per FlexVol; 0 means no '
+                    'limit.'),
+    cfg.FloatOpt('netapp_eic_cache_max_size_gb',
+                 default=0.0,
+                 min=0.0,
+                 help='Most space, in GiB, the image cache entries of a '
+                      'FlexVol may allocate; 0 means no limit.'),
     cfg.BoolOpt('netapp_eic_convert_images',
                 default=True,
                 help='Convert a non-raw image (qcow2) to raw once per image '

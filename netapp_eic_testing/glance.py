@@ -148,6 +148,18 @@ class FakeImageService:
             meta['updated_at'] = max(_now(), meta['updated_at'] +
                                      datetime.timedelta(seconds=1))
 
+    def set_fields(self, image_id, **fields):
+        """Set metadata fields as stored, even those Glance computes
+        (``size``, hashes, ``virtual_size``): hostile or old metadata.
+        A value of None removes the field."""
+        meta = self._get(image_id)
+        with self._lock:
+            for key, value in fields.items():
+                if value is None:
+                    meta.pop(key, None)
+                else:
+                    meta[key] = value
+
     def set_locations(self, image_id, direct_url, locations):
         """Override what ``get_location`` returns for ``image_id``."""
         self._get(image_id)

@@ -1,186 +1,243 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""The per-FlexVol image cache.
+"""The image cache of one FlexVol, seen through its local mount.
 
-Entries keep the upstream driver's names, ``img-cache-<image_id>`` in the
-FlexVol root, so a backend switched to this driver keeps its cache (and the
-parent's cleanup task, which deletes ``img-cache*`` files by age, still
-works). Each entry has a hidden sidecar record,
-``.img-cache-<image_id>.eic.json``, saying which image content it holds
-(Glance's ``os_hash_value`` or ``checksum``) and when it was last used.
+Entries are ``img-cache-<image_id>`` files in the FlexVol root with a
+record each (:mod:`netapp_eic.core.records`). This module only looks at and
+changes those files; it takes no lock. Who may do what when (single-flight
+builds, readers cloning in parallel, eviction never removing an entry being
+cloned) is :mod:`netapp_eic.core.cachemanager`'s.
 
-Entries are never visible half-written: they are built under a temporary
-name (:func:`temp_name`) and renamed into place. An entry whose record names
-other content than Glance reports is stale and is not used. An entry with no
-record was built by the upstream driver; Glance never changes the data of an
-active image, so such an entry is adopted and given a record.
+* An entry is **fresh** when it is a regular file whose valid record names
+  the image's current content (or no content, for an image Glance gives no
+  hash for) at the entry's size, and, when verification is required, says
+  its bytes were verified.
+* An entry without a record was built by the in-tree driver: **legacy**. It
+  is adopted only after its bytes are checked (see the manager).
+* Anything else is **stale**: removed and rebuilt.
 
-This module does local file operations on the pool's mount only; ONTAP
-operations (clone, copy) are :mod:`netapp_eic.core.steps`'s.
+Entries are published with no-replace semantics: a finished temporary file
+is hard-linked to the entry's name, which fails when the name exists, so a
+second publisher (another host without a shared lock) never replaces the
+first one's entry. Readers announce themselves with lease files
+(``.img-cache-<id>.eic-lease-<expiry>-<uuid>``) that eviction respects.
 """
 
-import collections.abc
 import dataclasses
-import json
 import os
+import stat
 import time
-import typing
 import uuid
 
 from oslo_log import log as logging
 
+from netapp_eic.core import records
 from netapp_eic.core.types import CacheState
 
 LOG = logging.getLogger(__name__)
 
-ENTRY_PREFIX = 'img-cache-'
-TEMP_PREFIX = '.eic-tmp-'
-
-
-def entry_name(image_id: str) -> str:
-    return ENTRY_PREFIX + image_id
-
-
-def record_name(image_id: str) -> str:
-    return '.%s%s.eic.json' % (ENTRY_PREFIX, image_id)
-
-
-def temp_name(purpose: str) -> str:
-    """A hidden, unique name in the FlexVol root for a file being built."""
-    return '%s%s-%s' % (TEMP_PREFIX, purpose, uuid.uuid4().hex)
-
-
-def content_id(image_meta: collections.abc.Mapping[str, typing.Any]
-               ) -> str | None:
-    """Glance's identification of the image's bytes, or None."""
-    value = image_meta.get('os_hash_value')
-    if value:
-        return '%s:%s' % (image_meta.get('os_hash_algo') or 'sha512', value)
-    if image_meta.get('checksum'):
-        return 'md5:%s' % image_meta['checksum']
-    return None
-
-
-@dataclasses.dataclass
-class Record:
-    image_id: str
-    content: str
-    source_format: str
-    virtual_size: int
-    created_at: float
-    last_used: float
-    built_by: str
+# The names modules and tests use with the cache; defined in records.
+entry_name = records.entry_name
+record_name = records.record_name
+temp_name = records.temp_name
+content_id = records.content_id
+TEMP_PREFIX = records.TEMP_PREFIX
 
 
 @dataclasses.dataclass(frozen=True)
 class Lookup:
-    """Result of looking for an entry: ``state`` and a human reason."""
+    """What a lookup found: ``state``, a human reason and the record."""
 
     state: CacheState
     reason: str
-    virtual_size: int = 0
-    legacy: bool = False
+    record: records.Record | None = None
+    size: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """An entry as listed, for eviction and ``cache list``."""
+
+    image_id: str
+    size: int
+    allocated: int
+    last_used: float
+    record: records.Record | None
+    problem: str | None
 
 
 class ImageCache:
-    """The cache entries in one FlexVol, seen through its local mount."""
+    """The cache entries in one FlexVol, through its local mount."""
 
-    def __init__(self, mount_dir: str, flexvol: str):
+    def __init__(self, mount_dir: str, flexvol: str) -> None:
         self.mount_dir = mount_dir
         self.flexvol = flexvol
 
     def path(self, name: str) -> str:
         return os.path.join(self.mount_dir, name)
 
-    def lookup(self, image_id: str, content: str | None) -> Lookup:
-        entry = self.path(entry_name(image_id))
+    # -- lookups --------------------------------------------------------------
+
+    def lookup(self, image_id: str, content: str | None,
+               require_verified: bool = False) -> Lookup:
+        """The state of ``image_id``'s entry for the content Glance names."""
         try:
-            size = os.stat(entry).st_size
+            st = os.lstat(self.path(records.entry_name(image_id)))
         except FileNotFoundError:
             return Lookup(CacheState.MISSING, 'no cache entry in FlexVol %s'
                           % self.flexvol)
-        if content is None:
-            return Lookup(CacheState.STALE, 'Glance reports no checksum for '
-                          'the image, cache entry cannot be verified')
-        record = self.read_record(image_id)
-        if record is None:
-            return Lookup(CacheState.FRESH, 'entry without a record (upstream '
-                          'driver)', size, legacy=True)
-        if record.content != content:
-            return Lookup(CacheState.STALE, 'cache entry in FlexVol %s holds '
-                          '%s, Glance reports %s' % (self.flexvol,
-                                                     record.content, content))
-        return Lookup(CacheState.FRESH, '', record.virtual_size)
-
-    def adopt(self, image_id: str, content: str) -> None:
-        """Give an upstream-built entry (no record) a record."""
-        LOG.info('Adopting cache entry %(entry)s in FlexVol %(vol)s built '
-                 'without a record (upstream driver).',
-                 {'entry': entry_name(image_id), 'vol': self.flexvol})
-        size = os.stat(self.path(entry_name(image_id))).st_size
-        now = time.time()
-        self.write_record(Record(image_id, content, 'raw', size, now, now,
-                                 'adopted'))
-
-    def read_record(self, image_id: str) -> Record | None:
+        if not stat.S_ISREG(st.st_mode):
+            return Lookup(CacheState.STALE, 'cache entry in FlexVol %s is '
+                          'not a regular file' % self.flexvol)
         try:
-            with open(self.path(record_name(image_id))) as f:
-                return Record(**json.load(f))
+            record = records.read(self.path(records.record_name(image_id)),
+                                  image_id)
+        except records.InvalidRecord as e:
+            return Lookup(CacheState.STALE, 'cache entry in FlexVol %s has '
+                          'an invalid record: %s' % (self.flexvol, e))
+        if record is None:
+            return Lookup(CacheState.LEGACY, 'entry without a record (in-tree '
+                          'driver) in FlexVol %s' % self.flexvol,
+                          size=st.st_size)
+        problem = _record_problem(record, content, st.st_size,
+                                  require_verified)
+        if problem:
+            return Lookup(CacheState.STALE, 'cache entry in FlexVol %s %s' %
+                          (self.flexvol, problem), record, st.st_size)
+        return Lookup(CacheState.FRESH, '', record, st.st_size)
+
+    def entries(self) -> list[Entry]:
+        """Every entry of the FlexVol, records read (nothing changed)."""
+        found = []
+        for image_id, kinds in records.names(os.listdir(self.mount_dir)
+                                             ).items():
+            if 'entry' not in kinds:
+                continue
+            entry = self.entry(image_id)
+            if entry is not None:
+                found.append(entry)
+        return found
+
+    def entry(self, image_id: str) -> Entry | None:
+        """The entry of ``image_id`` as listed, None when missing."""
+        try:
+            st = os.lstat(self.path(records.entry_name(image_id)))
         except FileNotFoundError:
             return None
-        except (ValueError, TypeError) as e:
-            LOG.warning('Ignoring unreadable cache record for image '
-                        '%(image)s in FlexVol %(vol)s: %(err)s',
-                        {'image': image_id, 'vol': self.flexvol, 'err': e})
-            return None
-
-    def write_record(self, record: Record) -> None:
-        """Write the record atomically (temporary file, then rename)."""
-        final = self.path(record_name(record.image_id))
-        tmp = self.path(temp_name('record'))
+        record, problem = None, None
         try:
-            with open(tmp, 'w') as f:
-                json.dump(dataclasses.asdict(record), f)
-            os.replace(tmp, final)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            record = records.read(self.path(records.record_name(image_id)),
+                                  image_id)
+        except records.InvalidRecord as e:
+            problem = str(e)
+        if not stat.S_ISREG(st.st_mode):
+            problem = 'not a regular file'
+        last_used = record.last_used if record else st.st_mtime
+        return Entry(image_id, st.st_size, st.st_blocks * 512, last_used,
+                     record, problem or (None if record else 'no record'))
 
-    def publish(self, tmp: str, record: Record) -> bool:
-        """Rename the finished file ``tmp`` (a name in the FlexVol root) into
-        the entry for ``record.image_id``.
+    def orphans(self) -> list[str]:
+        """Records whose entry is gone (names in the FlexVol root)."""
+        return [records.record_name(image_id) for image_id, kinds in
+                records.names(os.listdir(self.mount_dir)).items()
+                if kinds == {'record'}]
 
-        Returns False, and removes ``tmp``, when a fresh entry appeared
-        meanwhile (another host built it); the existing entry is kept.
+    # -- changes (the caller holds the entry's lock) -------------------------
+
+    def publish(self, tmp: str, record: records.Record) -> bool:
+        """Make the finished file ``tmp`` the entry of ``record.image_id``.
+
+        Returns False, and removes ``tmp``, when an entry already exists
+        (another publisher won); the existing entry is kept untouched.
         """
-        entry = self.path(entry_name(record.image_id))
-        self.write_record(record)
-        if os.path.exists(entry):
-            LOG.info('Cache entry %(entry)s in FlexVol %(vol)s appeared '
-                     'while building it; keeping the existing one.',
-                     {'entry': entry_name(record.image_id),
+        entry = self.path(records.entry_name(record.image_id))
+        try:
+            os.link(self.path(tmp), entry)
+        except FileExistsError:
+            LOG.info('Cache entry %(entry)s in FlexVol %(vol)s was published '
+                     'by another request first; keeping it.',
+                     {'entry': records.entry_name(record.image_id),
                       'vol': self.flexvol})
-            os.unlink(self.path(tmp))
+            self._unlink(tmp)
             return False
-        os.rename(self.path(tmp), entry)
+        try:
+            records.write(self.mount_dir, record)
+        except BaseException:
+            self._unlink(records.entry_name(record.image_id))
+            raise
+        finally:
+            self._unlink(tmp)
         return True
 
-    def touch(self, image_id: str) -> None:
-        """Mark a hit: explicit last-used time in the record and the atime
-        the parent's cleanup task reads, without relying on reads to
-        update atime."""
-        now = time.time()
-        entry = self.path(entry_name(image_id))
-        st = os.stat(entry)
-        os.utime(entry, (now, st.st_mtime))
-        record = self.read_record(image_id)
-        if record is not None:
-            record.last_used = now
-            self.write_record(record)
+    def write_record(self, record: records.Record) -> None:
+        records.write(self.mount_dir, record)
+
+    def mark_used(self, record: records.Record, now: float) -> None:
+        """Record a hit, if the entry still holds this record."""
+        current = self.lookup(record.image_id, record.content)
+        if current.record is not None and current.state is CacheState.FRESH:
+            records.write(self.mount_dir, dataclasses.replace(
+                current.record, last_used=max(now, current.record.last_used)))
 
     def remove(self, image_id: str) -> None:
-        """Delete an entry and its record (a stale entry)."""
-        for name in (entry_name(image_id), record_name(image_id)):
-            try:
-                os.unlink(self.path(name))
-            except FileNotFoundError:
-                pass
+        """Delete an entry and its record (and expired leases)."""
+        for name in (records.entry_name(image_id),
+                     records.record_name(image_id)):
+            self._unlink(name)
+        self.expire_leases(image_id, float('inf'))
+
+    def remove_record(self, name: str) -> None:
+        self._unlink(name)
+
+    def _unlink(self, name: str) -> None:
+        try:
+            os.unlink(self.path(name))
+        except FileNotFoundError:
+            pass
+
+    # -- leases ---------------------------------------------------------------
+
+    def add_lease(self, image_id: str, ttl: float) -> str:
+        """Announce a reader of the entry until ``ttl`` seconds from now."""
+        name = '%s%d-%s' % (records.lease_prefix(image_id),
+                            int(time.time() + ttl), uuid.uuid4().hex)
+        with open(self.path(name), 'x'):
+            pass
+        return name
+
+    def drop_lease(self, name: str) -> None:
+        self._unlink(name)
+
+    def live_leases(self, image_id: str, now: float) -> list[str]:
+        return [name for name, expiry in self._leases(image_id)
+                if expiry > now]
+
+    def expire_leases(self, image_id: str, now: float) -> list[str]:
+        """Remove leases that expired by ``now`` (their reader died)."""
+        gone = [name for name, expiry in self._leases(image_id)
+                if expiry <= now]
+        for name in gone:
+            self._unlink(name)
+        return gone
+
+    def _leases(self, image_id: str) -> list[tuple[str, float]]:
+        prefix = records.lease_prefix(image_id)
+        leases = []
+        for name in os.listdir(self.mount_dir):
+            if name.startswith(prefix):
+                expiry = name[len(prefix):].split('-', 1)[0]
+                leases.append((name, float(expiry) if expiry.isdigit()
+                               else 0.0))
+        return leases
+
+
+def _record_problem(record: records.Record, content: str | None, size: int,
+                    require_verified: bool) -> str | None:
+    """Why a valid record does not make its entry fresh, or None."""
+    if record.content != content:
+        return 'holds %s, Glance reports %s' % (record.content, content)
+    if record.size != size:
+        return 'is %d bytes, its record says %d' % (size, record.size)
+    if require_verified and content is not None and not record.verified:
+        return 'was never verified against Glance\'s hash'
+    return None
+

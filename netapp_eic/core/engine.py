@@ -17,13 +17,13 @@ import time
 from oslo_log import log as logging
 
 from netapp_eic import ontap
-from netapp_eic.core import cache
 from netapp_eic.core.context import Context
 from netapp_eic.core import facts
 from netapp_eic.core import host as host_mod
 from netapp_eic.core import planner
 from netapp_eic.core import steps
-from netapp_eic.core.pools import Pools
+from netapp_eic.core.pools import Pool, Pools
+from netapp_eic.core import records
 from netapp_eic.core.types import (CreateRequest, ImageMeta, Outcome, Path,
                                    Registration, Settings)
 from netapp_eic import exception
@@ -87,35 +87,55 @@ class Engine:
             return
         self._steps.discard(dest, request.volume_name)
 
-    def register(self, volume_name: str, pool: str,
-                 image_meta: ImageMeta) -> tuple[Registration, str]:
-        """Publish a downloaded volume's image as the pool's cache entry.
+    def register(self, volume_name: str, pool: str, image_meta: ImageMeta,
+                 image_size: int) -> tuple[Registration, str]:
+        """Publish a downloaded volume's first ``image_size`` bytes (the
+        image's real virtual size) as the pool's cache entry.
 
         :returns: what was done, and why when nothing was.
         """
         if not self.settings.cache_enabled:
             return Registration.SKIPPED, 'netapp_eic_cache_enabled is False'
         return self._steps.register(volume_name, self.pools.get(pool),
-                                    image_meta)
+                                    image_meta, image_size)
 
-    def sweep_temporaries(self, max_age: float) -> list[str]:
-        """Remove ``.eic-tmp-*`` files older than ``max_age`` seconds from
-        every mounted pool: what a cinder-volume that died mid-create left.
-        Younger ones may belong to a create in progress on any host."""
+    def maintain(self, max_temp_age: float) -> dict[str, list[str]]:
+        """The periodic cache task of every mounted pool: evict down to
+        the budgets (least recently used first), remove records without an
+        entry and expired leases, and temporaries older than
+        ``max_temp_age``. Returns what was removed, by share."""
+        removed: dict[str, list[str]] = {}
+        for pool in self.pools.mounted():
+            try:
+                gone = [records.entry_name(i) for i in
+                        self._steps.cache.evict(pool)]
+                gone += self._steps.cache.clean(pool)
+                gone += self._sweep(pool, max_temp_age)
+            except (OSError, exception.EicError) as e:
+                LOG.warning('Cache maintenance of pool %(pool)s failed: '
+                            '%(err)s', {'pool': pool.share, 'err': e},
+                            exc_info=True)
+                continue
+            removed[pool.share] = gone
+        return removed
+
+    def _sweep(self, pool: Pool, max_age: float) -> list[str]:
+        """Remove ``.eic-tmp-*`` files older than ``max_age`` seconds:
+        what a cinder-volume that died mid-create left. Younger ones may
+        belong to a create in progress on any host."""
         removed = []
         cutoff = time.time() - max_age
-        for pool in self.pools.mounted():
-            for name in os.listdir(pool.mount_dir):
-                if not name.startswith(cache.TEMP_PREFIX):
-                    continue
-                try:
-                    old = os.lstat(pool.local(name)).st_mtime < cutoff
-                except FileNotFoundError:
-                    continue
-                if old:
-                    LOG.info('Removing stale temporary file %(name)s from '
-                             'FlexVol %(vol)s.',
-                             {'name': name, 'vol': pool.flexvol.name})
-                    self._steps.make.delete(pool, name)
-                    removed.append(name)
+        for name in os.listdir(pool.mount_dir):
+            if not name.startswith(records.TEMP_PREFIX):
+                continue
+            try:
+                old = os.lstat(pool.local(name)).st_mtime < cutoff
+            except FileNotFoundError:
+                continue
+            if old:
+                LOG.info('Removing stale temporary file %(name)s from '
+                         'FlexVol %(vol)s.',
+                         {'name': name, 'vol': pool.flexvol.name})
+                self._steps.make.delete(pool, name)
+                removed.append(name)
         return removed

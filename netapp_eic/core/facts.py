@@ -12,11 +12,12 @@ turns the result into steps.
 import collections.abc
 import typing
 
-from netapp_eic.core import cache
+from netapp_eic.core import cachemanager
 from netapp_eic.core.context import Context
 from netapp_eic.core import imagecheck
 from netapp_eic.core import locations
 from netapp_eic.core import planner
+from netapp_eic.core import records
 from netapp_eic.core.pools import Pool
 from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
                                    Settings, Source, SourceKind)
@@ -41,6 +42,7 @@ class FactGatherer:
         self.client = ctx.client
         self.pools = ctx.pools
         self.settings = ctx.settings
+        self.cache = cachemanager.CacheManager(ctx)
 
     def gather(self, request: CreateRequest
                ) -> tuple[planner.Facts, Pool | None]:
@@ -73,8 +75,7 @@ class FactGatherer:
         if not self.settings.cache_enabled:
             return {'cache_state': CacheState.DISABLED,
                     'cache_reason': 'netapp_eic_cache_enabled is False'}
-        found = dest.cache.lookup(image_meta['id'],
-                                  cache.content_id(image_meta))
+        found = self.cache.lookup(dest, image_meta)
         return {'cache_state': found.state, 'cache_reason': found.reason}
 
     def _locations(self, dest: Pool, others: list[Pool],
@@ -139,11 +140,10 @@ class FactGatherer:
                               ) -> collections.abc.Iterator[Source]:
         if not self.settings.cache_enabled:
             return
-        content = cache.content_id(request.image_meta)
-        name = cache.entry_name(request.image_id)
+        name = records.entry_name(request.image_id)
         for pool in others:
-            if pool.cache.lookup(request.image_id,
-                                 content).state is CacheState.FRESH:
+            if self.cache.lookup(pool, request.image_meta
+                                 ).state is CacheState.FRESH:
                 yield Source(SourceKind.CACHE, pool.flexvol.svm,
                              pool.flexvol.name, name, pool.ip,
                              '%s/%s' % (pool.share, name))

@@ -4,9 +4,9 @@
 The core needs a few things only the cinder-volume host can do: find where
 a share is mounted, list the mounted shares, run the copy offload tool,
 convert an image with ``qemu-img`` (as root where the backend says so), and
-take a named lock that other cinder-volume hosts respect. The driver
-implements :class:`Host` and hands it to the core; the core never sees the
-driver. Tests hand it a small fake.
+take a named lock that other cinder-volume hosts respect (and let the lock
+store forget it). The driver implements :class:`Host` and hands it to the
+core; the core never sees the driver. Tests hand it a small fake.
 """
 
 import collections.abc
@@ -37,3 +37,7 @@ class Host(typing.Protocol):
     def lock(self, name: str) -> contextlib.AbstractContextManager[None]:
         """A named exclusive lock, held across hosts when a distributed
         lock manager is configured."""
+
+    def forget_lock(self, name: str) -> None:
+        """Drop what a lock store keeps for ``name`` (a ``file://`` store
+        keeps a file per lock) once nothing will take it again soon."""

@@ -87,7 +87,7 @@ Skipped = list[tuple[Path, str]]
 
 
 def _plan_cache(facts: Facts, steps: list[Step], skipped: Skipped) -> None:
-    if facts.cache_state is CacheState.FRESH:
+    if facts.cache_state in (CacheState.FRESH, CacheState.LEGACY):
         steps.append(Step(Path.CACHE_CLONE))
     else:
         skipped.append((Path.CACHE_CLONE, facts.cache_reason or

@@ -1,14 +1,16 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""Run a plan's steps: single-flight, publish to the cache, clone, finish.
+"""Run a plan's steps: build under single-flight, clone in parallel, finish.
 
-:class:`StepRunner` tries the planned steps in order. The cache clone is a
-file clone of the pool's entry. Every other step runs under the
-single-flight lock of (image, FlexVol): it rechecks the cache (another
-request may have filled it), builds a raw file
-(:mod:`netapp_eic.core.materialize`), publishes it as the pool's cache
-entry and clones the volume from it. The volume file is then checked on
-the mount and given its final size. A failed step removes what it created
-and the next one is tried; the download is Cinder's.
+:class:`StepRunner` tries the planned steps in order. A cache clone is a
+file clone of the pool's entry under a reader's lease. Every other step
+takes the single-flight build lock of (image, FlexVol), rechecks the cache
+(another request, maybe on another host, may have built the entry
+meanwhile), builds a raw file (:mod:`netapp_eic.core.materialize`) and
+publishes it as the pool's entry; the lock is released before the volume is
+cloned from the entry, so the requests that waited clone in parallel. The
+volume file is then checked on the mount and given its final size. A failed
+step removes what it created and the next one is tried; the download is
+Cinder's.
 """
 
 import os
@@ -16,23 +18,19 @@ import time
 
 from oslo_log import log as logging
 
-from netapp_eic.core import cache
+from netapp_eic.core import cachemanager
 from netapp_eic.core.context import Context
 from netapp_eic.core import materialize
 from netapp_eic.core import planner
-from netapp_eic.core import visibility
 from netapp_eic.core.pools import Pool
+from netapp_eic.core import records
 from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
                                    Outcome, Path, Registration, faster)
+from netapp_eic.core import visibility
 from netapp_eic import exception
 from netapp_eic.i18n import _
 
 LOG = logging.getLogger(__name__)
-
-
-def lock_name(image_id: str, dest: Pool) -> str:
-    """The single-flight lock of one image in one FlexVol."""
-    return 'netapp-eic-%s-%s' % (image_id, dest.flexvol.uuid)
 
 
 class StepRunner:
@@ -40,9 +38,9 @@ class StepRunner:
 
     def __init__(self, ctx: Context) -> None:
         self.client = ctx.client
-        self.host = ctx.host
         self.settings = ctx.settings
         self.make = materialize.Materializer(ctx)
+        self.cache = cachemanager.CacheManager(ctx)
 
     def run(self, the_plan: planner.Plan, request: CreateRequest,
             dest: Pool) -> Outcome:
@@ -74,59 +72,68 @@ class StepRunner:
     def _run_step(self, step: planner.Step, request: CreateRequest,
                   dest: Pool, outcome: Outcome) -> None:
         if step.path is Path.CACHE_CLONE:
+            if self.cache.lookup(dest, request.image_meta).state is \
+                    CacheState.LEGACY:
+                with self.cache.building(dest, request.image_id):
+                    why = self.cache.adopt(dest, request.image_meta)
+                if why:
+                    raise exception.EicError(reason=why)
             self._clone_from_cache(dest, request)
             return
-        with self.host.lock(lock_name(request.image_id, dest)):
-            found = dest.cache.lookup(request.image_id,
-                                      cache.content_id(request.image_meta))
-            if (self.settings.cache_enabled and
-                    found.state is CacheState.FRESH):
-                outcome.note = 'cache filled by a concurrent request'
-                self._clone_from_cache(dest, request)
-                return
-            if found.state is CacheState.STALE:
-                LOG.info('Removing stale cache entry: %s', found.reason)
-                dest.cache.remove(request.image_id)
-            raw_tmp = self.make.raw_file(step, dest, request, outcome)
-            self._use_raw_file(dest, raw_tmp, request, step.path)
-
-    def _clone_from_cache(self, dest: Pool, request: CreateRequest) -> None:
-        image_id = request.image_id
-        content = cache.content_id(request.image_meta)
-        found = dest.cache.lookup(image_id, content)
-        if found.state is not CacheState.FRESH:
-            raise exception.EicError(reason=found.reason)
-        self.client.clone_file(dest.flexvol, cache.entry_name(image_id),
-                               request.volume_name, overwrite=True)
-        if found.legacy and content:
-            dest.cache.adopt(image_id, content)
-        dest.cache.touch(image_id)
-
-    def _use_raw_file(self, dest: Pool, raw_tmp: str, request: CreateRequest,
-                      built_by: Path) -> None:
-        """Publish ``raw_tmp`` as the pool's cache entry (or, with the cache
-        off, use it once) and clone it into the volume."""
         if not self.settings.cache_enabled:
-            try:
-                self.client.clone_file(dest.flexvol, raw_tmp,
-                                       request.volume_name, overwrite=True)
-            finally:
-                self.make.delete(dest, raw_tmp)
+            self._clone_once(step, request, dest, outcome)
             return
-        self._publish(dest, raw_tmp, request.image_meta,
-                      os.path.getsize(dest.local(raw_tmp)), built_by)
+        with self.cache.building(dest, request.image_id):
+            if not self._usable_entry(dest, request.image_meta):
+                raw_tmp = self.make.raw_file(step, dest, request, outcome)
+                self._publish(dest, raw_tmp, request.image_meta,
+                              os.path.getsize(dest.local(raw_tmp)),
+                              step.path, self._verified(step))
+            else:
+                outcome.note = 'entry built by a concurrent request'
         self._clone_from_cache(dest, request)
 
-    def _publish(self, dest: Pool, tmp: str,
-                 image_meta: ImageMeta,
-                 virtual_size: int, built_by: Path) -> None:
-        now = time.time()
-        record = cache.Record(
-            str(image_meta['id']), cache.content_id(image_meta) or '',
-            str(image_meta.get('disk_format')), virtual_size, now, now,
-            str(built_by))
+    def _verified(self, step: planner.Step) -> bool:
+        """Whether a step's bytes come verified: another pool's entry is
+        only served when it was (with verification on)."""
+        return bool(step.source is not None and step.source.is_cache and
+                    self.settings.verify_content)
+
+    def _usable_entry(self, dest: Pool, image_meta: ImageMeta) -> bool:
+        """Under the build lock: whether a fresh entry exists now (after
+        adopting a checked legacy one, or removing a stale one)."""
+        found = self.cache.lookup(dest, image_meta)
+        if found.state is CacheState.LEGACY:
+            return self.cache.adopt(dest, image_meta) is None
+        if found.state is CacheState.STALE:
+            self.cache.replace(dest, str(image_meta['id']), found.reason)
+        return found.state is CacheState.FRESH
+
+    def _clone_from_cache(self, dest: Pool, request: CreateRequest) -> None:
+        with self.cache.reading(dest, request.image_meta):
+            self.client.clone_file(dest.flexvol,
+                                   records.entry_name(request.image_id),
+                                   request.volume_name, overwrite=True)
+
+    def _clone_once(self, step: planner.Step, request: CreateRequest,
+                    dest: Pool, outcome: Outcome) -> None:
+        """With the cache off: build the raw file, clone it, remove it."""
+        raw_tmp = self.make.raw_file(step, dest, request, outcome)
         try:
-            dest.cache.publish(tmp, record)
+            self.client.clone_file(dest.flexvol, raw_tmp,
+                                   request.volume_name, overwrite=True)
+        finally:
+            self.make.delete(dest, raw_tmp)
+
+    def _publish(self, dest: Pool, tmp: str, image_meta: ImageMeta,
+                 size: int, built_by: Path, verified: bool) -> None:
+        now = time.time()
+        record = records.Record(
+            str(image_meta['id']), records.content_id(image_meta),
+            str(image_meta.get('disk_format')), size, now, now,
+            str(built_by), verified)
+        try:
+            self.cache.publish(dest, tmp, record)
         except BaseException:
             self.make.delete(dest, tmp)
             raise
@@ -154,37 +161,27 @@ class StepRunner:
         if os.path.lexists(dest.local(volume_name)):
             self.make.delete(dest, volume_name)
 
-    def register(self, volume_name: str, dest: Pool,
-                 image_meta: ImageMeta) -> tuple[Registration, str]:
-        """Publish a downloaded volume's image as ``dest``'s cache entry,
-        at the image's virtual size (never the volume's).
-
-        :returns: what was done, and why when nothing was.
-        """
+    def register(self, volume_name: str, dest: Pool, image_meta: ImageMeta,
+                 image_size: int) -> tuple[Registration, str]:
+        """Publish a downloaded volume's first ``image_size`` bytes (the
+        image's real virtual size) as ``dest``'s cache entry. Cinder
+        checked the downloaded bytes against Glance's hash."""
         image_id = str(image_meta['id'])
-        content = cache.content_id(image_meta)
-        virtual_size = image_meta.get('virtual_size')
-        if not content or not virtual_size:
-            return (Registration.SKIPPED,
-                    'Glance reports no checksum or virtual size')
-        with self.host.lock(lock_name(image_id, dest)):
-            found = dest.cache.lookup(image_id, content)
-            if found.state is CacheState.FRESH:
+        with self.cache.building(dest, image_id):
+            if self._usable_entry(dest, image_meta):
                 return Registration.ALREADY_PRESENT, 'entry already present'
-            if found.state is CacheState.STALE:
-                dest.cache.remove(image_id)
-            tmp = cache.temp_name('register')
+            tmp = records.temp_name('register')
             try:
                 self.client.clone_file(dest.flexvol, volume_name, tmp)
                 visibility.wait_visible(dest.local(tmp),
                                         self.settings.visibility_timeout)
-                if os.path.getsize(dest.local(tmp)) < virtual_size:
+                if os.path.getsize(dest.local(tmp)) < image_size:
                     raise exception.EicError(reason=_(
-                        'volume smaller than the image virtual size'))
-                os.truncate(dest.local(tmp), virtual_size)
+                        'volume smaller than the image'))
+                os.truncate(dest.local(tmp), image_size)
             except BaseException:
                 self.make.delete(dest, tmp)
                 raise
-            self._publish(dest, tmp, image_meta, int(virtual_size),
-                          Path.DOWNLOAD)
+            self._publish(dest, tmp, image_meta, image_size, Path.DOWNLOAD,
+                          verified=True)
         return Registration.REGISTERED, ''

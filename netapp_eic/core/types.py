@@ -46,6 +46,8 @@ class CacheState(_Named):
     """What a lookup of an image's cache entry in one FlexVol found."""
 
     FRESH = 'fresh'
+    #: Built by the in-tree driver (no record): adopted once checked.
+    LEGACY = 'legacy'
     STALE = 'stale'
     MISSING = 'missing'
     DISABLED = 'disabled'
@@ -94,6 +96,15 @@ class Settings:
     """
 
     cache_enabled: bool = True
+    #: Serve only entries whose bytes were checked against Glance's hash.
+    verify_content: bool = False
+    #: Budgets per FlexVol; 0 means unlimited.
+    cache_max_entries: int = 0
+    cache_max_bytes: int = 0
+    #: Free space (percent of the FlexVol) below which entries are evicted
+    #: (least recently used first) until it is back above the stop value.
+    space_start_percent: int = 20
+    space_stop_percent: int = 60
     convert_images: bool = True
     copyoffload_tool_path: str | None = None
     file_copy_timeout: float = 600.0

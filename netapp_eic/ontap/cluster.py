@@ -74,6 +74,15 @@ class ClusterCalls:
             self._flexvols[svm] = vols
         return list(vols)
 
+    def flexvol_space(self, vol: calls.FlexVol) -> tuple[int, int]:
+        """``(usable size, available bytes)`` of a FlexVol, now."""
+        record = calls.resources.Volume(uuid=vol.uuid)
+        record.set_connection(self.connection)
+        with calls.api('GET /storage/volumes/{uuid}'):
+            record.get(fields='space.afs_total,space.available')
+        space = record.space
+        return int(space.afs_total), int(space.available)
+
     def invalidate(self) -> None:
         """Forget the cached FlexVol lists and LIF owners."""
         with self._lock:

@@ -14,6 +14,7 @@ from cinder.tests.unit import utils as test_utils
 from oslo_utils import units
 
 from netapp_eic.core import cache
+from netapp_eic.core import records
 from netapp_eic.driver import NetAppEicNfsDriver
 from netapp_eic.core.types import Path
 from netapp_eic_testing import fixtures as hf
@@ -83,6 +84,10 @@ class EicTestCase(base.TestCase):
                                   if n.startswith(cache.TEMP_PREFIX)],
                              'temporary files left in %s' % share)
 
+    def record(self, share, image_id):
+        return records.read(self.local(share, records.record_name(image_id)),
+                            image_id)
+
     def entry_path(self, share, image_id):
         return self.local(share, cache.entry_name(image_id))
 
@@ -106,17 +111,16 @@ class PathsTestCase(EicTestCase):
         self.assert_volume_data(POOL_A, volume, digest)
         entry = self.entry_path(POOL_A, image_id)
         self.assertEqual(SIZE, os.path.getsize(entry))
-        record = cache.ImageCache(self.storage.share_dir(POOL_A),
-                                  'vol_cinder_a').read_record(image_id)
+        record = self.record(POOL_A, image_id)
         self.assertEqual('direct-clone', record.built_by)
-        os.utime(entry, (1000, 1000))
 
         second, result, outcome = self.clone(drv, self.glance_in_pool,
                                              image_id)
         self.assertTrue(result[1])
         self.assertEqual(Path.CACHE_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, second, digest)
-        self.assertGreater(os.stat(entry).st_atime, 1000)
+        self.assertGreater(self.record(POOL_A, image_id).last_used,
+                           record.last_used)
         self.assertEqual(0, outcome.host_bytes)
         self.assertEqual([], self.posts('/storage/file/copy'))
         self.assert_no_leftovers()
@@ -216,6 +220,41 @@ class PathsTestCase(EicTestCase):
         self.assertEqual(Path.CACHE_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, smaller, digest)
 
+    def download(self, drv, service, image_id, share=POOL_A, size=1):
+        """What Cinder does when clone_image declines."""
+        volume = self.volume(share, size)
+        volume.provider_location = drv.create_volume(
+            volume)['provider_location']
+        drv.copy_image_to_volume(self.ctx, volume, service, image_id)
+        return volume
+
+    def test_registration_ignores_an_understated_virtual_size(self):
+        drv = self.driver()
+        for fmt, seed in (('raw', 20), ('qcow2', 21)):
+            image_id, digest = self.image(self.glance, fmt, seed=seed)
+            self.glance.set_locations(image_id, None, [])
+            self.glance.set_fields(image_id, virtual_size=SIZE // 4)
+            self.assert_volume_data(POOL_A, self.download(
+                drv, self.glance, image_id), digest)
+            self.assertEqual(SIZE, os.path.getsize(
+                self.entry_path(POOL_A, image_id)), fmt)
+            volume, result, outcome = self.clone(drv, self.glance, image_id)
+            self.assertEqual(Path.CACHE_CLONE, outcome.path, fmt)
+            self.assert_volume_data(POOL_A, volume, digest)
+
+    def test_image_without_checksum_is_cached_by_id(self):
+        drv = self.driver()
+        image_id, digest = self.image(self.glance, seed=22)
+        self.glance.set_fields(image_id, checksum=None, os_hash_value=None,
+                               os_hash_algo=None)
+        first, _result, outcome = self.clone(drv, self.glance, image_id)
+        self.assertEqual(Path.FILE_COPY, outcome.path)
+        second, _result, outcome = self.clone(drv, self.glance, image_id)
+        self.assertEqual(Path.CACHE_CLONE, outcome.path)
+        self.assert_volume_data(POOL_A, second, digest)
+        self.assertEqual(1, len(self.posts('/storage/file/copy')))
+        self.assertIsNone(self.record(POOL_A, image_id).content)
+
     def test_upstream_cache_entry_is_used_and_adopted(self):
         drv = self.driver()
         image_id, digest = self.image(self.glance, seed=7)
@@ -227,9 +266,7 @@ class PathsTestCase(EicTestCase):
         volume, result, outcome = self.clone(drv, self.glance, image_id)
         self.assertEqual(Path.CACHE_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, volume, digest)
-        record = cache.ImageCache(self.storage.share_dir(POOL_A),
-                                  'vol_cinder_a').read_record(image_id)
-        self.assertEqual('adopted', record.built_by)
+        self.assertEqual('adopted', self.record(POOL_A, image_id).built_by)
 
     def test_explain_has_no_side_effects(self):
         drv = self.driver()
@@ -458,6 +495,19 @@ class InterfaceTestCase(base.TestCase):
 
 
 class LoggingTestCase(EicTestCase):
+
+    def test_setup_warns_when_the_lock_store_is_per_host(self):
+        import logging
+        log = self.useFixture(fixtures.FakeLogger(
+            name='netapp_eic.driver', level=logging.WARNING))
+        self.driver()
+        self.assertIn('[coordination] backend_url is file://', log.output)
+        log = self.useFixture(fixtures.FakeLogger(
+            name='netapp_eic.driver', level=logging.WARNING))
+        self.flags(backend_url='redis:///run/redis.sock',
+                   group='coordination')
+        self.driver(hostname='other')
+        self.assertNotIn('backend_url', log.output)
 
     def test_one_info_line_per_create_explains_the_decision(self):
         import logging

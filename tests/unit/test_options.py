@@ -14,6 +14,8 @@ EXPECTED = {
     'netapp_eic_poll_max_interval': 2.0,
     'netapp_eic_visibility_timeout': 10.0,
     'netapp_eic_cache_enabled': True,
+    'netapp_eic_cache_max_entries': 0,
+    'netapp_eic_cache_max_size_gb': 0.0,
     'netapp_eic_convert_images': True,
 }
 PARENT_OPTS = ('netapp_copyoffload_tool_path', 'thres_avl_size_perc_start',

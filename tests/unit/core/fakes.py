@@ -29,6 +29,7 @@ class FakeHost:
         self.commands = []
         self.conversions = []
         self.locks_taken = collections.Counter()
+        self.forgotten = []
         self._locks = collections.defaultdict(threading.Lock)
         self._guard = threading.Lock()
 
@@ -52,6 +53,9 @@ class FakeHost:
         subprocess.run(['qemu-img', 'convert', '-f', source_format, '-O',
                         'raw', source, dest], check=True,
                        capture_output=True)
+
+    def forget_lock(self, name):
+        self.forgotten.append(name)
 
     @contextlib.contextmanager
     def lock(self, name):

@@ -1,6 +1,6 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""The cache's names, records, freshness and atomic publication, on real
-files."""
+"""netapp_eic.core.cache: freshness, no-replace publication, leases and
+listing, on real files."""
 
 import os
 import time
@@ -8,10 +8,10 @@ import time
 import pytest
 
 from netapp_eic.core import cache
+from netapp_eic.core import records
 from netapp_eic.core.types import CacheState
 
-META = {'id': 'i1', 'os_hash_algo': 'sha512', 'os_hash_value': 'abc',
-        'checksum': 'md5sum'}
+CONTENT = 'sha512:abc'
 
 
 @pytest.fixture
@@ -19,93 +19,122 @@ def flexvol(tmp_path):
     return cache.ImageCache(str(tmp_path), 'vol_a')
 
 
-def record(content='sha512:abc', size=4):
+def record(size=4, content=CONTENT, verified=True, last_used=None):
     now = time.time()
-    return cache.Record('i1', content, 'raw', size, now, now, 'test')
+    return records.Record('i1', content, 'raw', size, now,
+                          last_used or now, 'test', verified)
 
 
 def build(flexvol, data=b'data'):
-    name = cache.temp_name('t')
+    name = records.temp_name('t')
     with open(flexvol.path(name), 'wb') as f:
         f.write(data)
     return name
 
 
-def test_names_match_the_upstream_driver():
-    assert cache.entry_name('i1') == 'img-cache-i1'
-    assert cache.record_name('i1').startswith('.')
-    assert cache.temp_name('x').startswith('.eic-tmp-x-')
+def listing(flexvol):
+    return sorted(os.listdir(flexvol.mount_dir))
 
 
-def test_content_id_prefers_os_hash_then_checksum():
-    assert cache.content_id(META) == 'sha512:abc'
-    assert cache.content_id({'checksum': 'm'}) == 'md5:m'
-    assert cache.content_id({}) is None
+def test_missing(flexvol):
+    assert flexvol.lookup('i1', CONTENT).state is CacheState.MISSING
 
 
-def test_missing_entry(flexvol):
-    found = flexvol.lookup('i1', 'sha512:abc')
-    assert found.state is CacheState.MISSING
-    assert 'vol_a' in found.reason
+def test_published_entry_is_fresh(flexvol):
+    assert flexvol.publish(build(flexvol), record())
+    found = flexvol.lookup('i1', CONTENT)
+    assert (found.state, found.size) == (CacheState.FRESH, 4)
+    assert listing(flexvol) == ['.img-cache-i1.eic.json', 'img-cache-i1']
 
 
-def test_publish_then_fresh(flexvol):
-    tmp = build(flexvol)
-    assert flexvol.publish(tmp, record())
-    assert not os.path.exists(flexvol.path(tmp))
-    assert open(flexvol.path('img-cache-i1'), 'rb').read() == b'data'
-    found = flexvol.lookup('i1', 'sha512:abc')
-    assert (found.state, found.virtual_size, found.legacy) == (
-        CacheState.FRESH, 4, False)
+def test_second_publisher_loses_and_leaves_the_first_entry(flexvol):
+    assert flexvol.publish(build(flexvol, b'mine'), record())
+    loser = build(flexvol, b'xxxx')
+    assert not flexvol.publish(loser, record(content='sha512:other'))
+    with open(flexvol.path('img-cache-i1'), 'rb') as f:
+        assert f.read() == b'mine'
+    assert flexvol.lookup('i1', CONTENT).state is CacheState.FRESH
+    assert not os.path.exists(flexvol.path(loser))
 
 
-def test_entry_for_other_content_is_stale(flexvol):
-    flexvol.publish(build(flexvol), record(content='sha512:old'))
-    found = flexvol.lookup('i1', 'sha512:abc')
+@pytest.mark.parametrize('kwargs, content, required, why', [
+    ({}, 'sha512:new', False, 'holds sha512:abc, Glance reports sha512:new'),
+    ({'size': 5}, CONTENT, False, 'is 4 bytes, its record says 5'),
+    ({'verified': False}, CONTENT, True, 'never verified'),
+    ({'content': None}, CONTENT, False, 'holds None'),
+])
+def test_stale_entries(flexvol, kwargs, content, required, why):
+    flexvol.publish(build(flexvol), record(**kwargs))
+    found = flexvol.lookup('i1', content, require_verified=required)
     assert found.state is CacheState.STALE
-    assert 'sha512:old' in found.reason
-    flexvol.remove('i1')
-    assert os.listdir(flexvol.mount_dir) == []
+    assert why in found.reason
 
 
-def test_publish_keeps_an_entry_that_appeared_meanwhile(flexvol):
-    flexvol.publish(build(flexvol, b'first'), record())
-    second = build(flexvol, b'second')
-    assert not flexvol.publish(second, record())
-    assert not os.path.exists(flexvol.path(second))
-    assert open(flexvol.path('img-cache-i1'), 'rb').read() == b'first'
+def test_unverified_entry_served_when_not_required(flexvol):
+    flexvol.publish(build(flexvol), record(verified=False))
+    assert flexvol.lookup('i1', CONTENT).state is CacheState.FRESH
 
 
-def test_upstream_entry_is_fresh_legacy_then_adopted(flexvol):
+def test_image_without_hash_keyed_by_id(flexvol):
+    flexvol.publish(build(flexvol), record(content=None, verified=False))
+    assert flexvol.lookup('i1', None, require_verified=True).state is \
+        CacheState.FRESH
+
+
+def test_entry_without_record_is_legacy(flexvol):
     with open(flexvol.path('img-cache-i1'), 'wb') as f:
+        f.write(b'upstream')
+    found = flexvol.lookup('i1', CONTENT)
+    assert (found.state, found.size) == (CacheState.LEGACY, 8)
+
+
+def test_entry_that_is_a_symlink_is_stale(flexvol, tmp_path_factory):
+    other = tmp_path_factory.mktemp('other') / 'volume-secret'
+    other.write_bytes(b'data')
+    os.symlink(other, flexvol.path('img-cache-i1'))
+    flexvol.write_record(record())
+    found = flexvol.lookup('i1', CONTENT)
+    assert found.state is CacheState.STALE
+    assert 'not a regular file' in found.reason
+
+
+def test_invalid_record_makes_the_entry_stale(flexvol):
+    flexvol.publish(build(flexvol), record())
+    with open(flexvol.path(records.record_name('i1')), 'w') as f:
+        f.write('{"image_id": "i1"}')
+    found = flexvol.lookup('i1', CONTENT)
+    assert found.state is CacheState.STALE
+    assert 'invalid record' in found.reason
+
+
+def test_leases_live_expire_and_drop(flexvol):
+    live = flexvol.add_lease('i1', 600)
+    dead = flexvol.add_lease('i1', -10)
+    now = time.time()
+    assert flexvol.live_leases('i1', now) == [live]
+    assert flexvol.expire_leases('i1', now) == [dead]
+    flexvol.drop_lease(live)
+    assert flexvol.live_leases('i1', now) == []
+    assert listing(flexvol) == []
+
+
+def test_mark_used_updates_only_the_current_entry(flexvol):
+    flexvol.publish(build(flexvol), record(last_used=10.0))
+    flexvol.mark_used(flexvol.lookup('i1', CONTENT).record, 20.0)
+    assert flexvol.lookup('i1', CONTENT).record.last_used == 20.0
+    flexvol.remove('i1')
+    flexvol.mark_used(record(last_used=10.0), 30.0)
+    assert listing(flexvol) == []
+
+
+def test_entries_and_orphans(flexvol):
+    flexvol.publish(build(flexvol), record(last_used=5.0))
+    with open(flexvol.path('img-cache-legacy'), 'wb') as f:
         f.write(b'x' * 10)
-    found = flexvol.lookup('i1', 'sha512:abc')
-    assert (found.state, found.legacy) == (CacheState.FRESH, True)
-    assert flexvol.read_record('i1') is None  # lookup has no side effect
-    flexvol.adopt('i1', 'sha512:abc')
-    rec = flexvol.read_record('i1')
-    assert (rec.content, rec.virtual_size, rec.built_by) == (
-        'sha512:abc', 10, 'adopted')
-
-
-def test_unverifiable_without_glance_hash(flexvol):
-    flexvol.publish(build(flexvol), record())
-    assert flexvol.lookup('i1', None).state is CacheState.STALE
-
-
-def test_touch_sets_last_used_and_atime_explicitly(flexvol):
-    flexvol.publish(build(flexvol), record())
-    entry = flexvol.path('img-cache-i1')
-    os.utime(entry, (1000, 2000))
-    flexvol.touch('i1')
-    st = os.stat(entry)
-    assert st.st_atime > time.time() - 60
-    assert st.st_mtime == 2000
-    assert flexvol.read_record('i1').last_used > time.time() - 60
-
-
-def test_corrupt_record_is_ignored_with_warning(flexvol):
-    flexvol.publish(build(flexvol), record())
-    with open(flexvol.path(cache.record_name('i1')), 'w') as f:
-        f.write('{not json')
-    assert flexvol.read_record('i1') is None
+    flexvol.write_record(records.Record('gone', CONTENT, 'raw', 1, 1, 1,
+                                        't', True))
+    listed = {e.image_id: e for e in flexvol.entries()}
+    assert set(listed) == {'i1', 'legacy'}
+    assert listed['i1'].last_used == 5.0 and listed['i1'].problem is None
+    assert listed['legacy'].problem == 'no record'
+    assert flexvol.orphans() == [records.record_name('gone')]

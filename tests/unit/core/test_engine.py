@@ -105,24 +105,25 @@ def test_register_a_downloaded_volume(engine, sim, glance_remote, tmp_path):
     with open(volume, 'r+b') as f:
         f.truncate(GiB)
     meta = glance_remote.show(None, image_id)
-    assert engine.register('volume-9', POOL_A, meta) == (
+    assert engine.register('volume-9', POOL_A, meta, IMAGE_SIZE) == (
         Registration.REGISTERED, '')
     entry = os.path.join(sim.shares[POOL_A], cache.entry_name(image_id))
     assert os.path.getsize(entry) == IMAGE_SIZE
     assert images.raw_bytes_digest(entry) == digest
-    assert engine.register('volume-9', POOL_A, meta)[0] is \
+    assert engine.register('volume-9', POOL_A, meta, IMAGE_SIZE)[0] is \
         Registration.ALREADY_PRESENT
     assert leftovers(sim) == []
 
 
-def test_sweep_removes_only_old_temporaries(engine, sim):
+def test_maintenance_removes_only_old_temporaries(engine, sim):
     old = os.path.join(sim.shares[POOL_A], cache.temp_name('copy'))
     young = os.path.join(sim.shares[POOL_B], cache.temp_name('copy'))
     for path in (old, young):
         with open(path, 'wb') as f:
             f.write(b'partial')
     os.utime(old, (1000, 1000))
-    assert engine.sweep_temporaries(3600) == [os.path.basename(old)]
+    assert engine.maintain(3600) == {POOL_A: [os.path.basename(old)],
+                                     POOL_B: []}
     assert not os.path.exists(old)
     assert os.path.exists(young)
 

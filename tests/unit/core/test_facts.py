@@ -1,7 +1,6 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """netapp_eic.core.facts: what the planner is told, read-only."""
 
-import os
 
 import pytest
 
@@ -9,6 +8,7 @@ from netapp_eic.core import cache
 from netapp_eic.core import context
 from netapp_eic.core import facts as facts_mod
 from netapp_eic.core import pools as pools_mod
+from netapp_eic.core import records
 from netapp_eic.core.types import CacheState, Settings, SourceKind
 from tests.unit.core.helpers import (GiB, POOL_B, add_image,
                                      glance_on, request)
@@ -36,11 +36,12 @@ def test_other_pools_entry_is_a_remote_cache_source(client, host, sim,
                                                     glance_remote, tmp_path):
     image_id, _ = add_image(glance_remote, tmp_path)
     meta = glance_remote.show(None, image_id)
-    entry = os.path.join(sim.shares[POOL_B], cache.entry_name(image_id))
-    with open(entry, 'wb') as f:
+    flexvol = cache.ImageCache(sim.shares[POOL_B], 'vol_cinder_b')
+    tmp = records.temp_name('test')
+    with open(flexvol.path(tmp), 'wb') as f:
         f.write(b'\0' * 4096)
-    cache.ImageCache(sim.shares[POOL_B], 'vol_cinder_b').adopt(
-        image_id, cache.content_id(meta))
+    flexvol.publish(tmp, records.Record(
+        image_id, records.content_id(meta), 'raw', 4096, 1, 1, 'test', True))
     facts, _dest = gather(client, host, request(glance_remote, image_id))
     kinds = [(s.kind, s.flexvol) for s in facts.remote_sources]
     assert kinds == [(SourceKind.CACHE, 'vol_cinder_b'),

@@ -4,7 +4,7 @@
 import os
 import threading
 
-from netapp_eic.core import steps
+from netapp_eic.core import cachemanager
 from netapp_eic.core.types import Path
 from tests.unit.core.helpers import (GiB, IMAGE_SIZE, POOL_A, add_image,
                                      leftovers, posts, request)
@@ -56,5 +56,5 @@ def test_concurrent_creates_copy_once(engine, host, sim, glance_remote,
     assert len(posts(sim, '/storage/file/copy')) == 1
     assert all(o.cloned for o in outcomes.values())
     dest = engine.pools.get(POOL_A)
-    assert host.locks_taken[steps.lock_name(image_id, dest)] >= 1
+    assert host.locks_taken[cachemanager.build_lock(image_id, dest)] == 4
     assert leftovers(sim) == []

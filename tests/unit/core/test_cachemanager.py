@@ -1,0 +1,234 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""netapp_eic.core.cachemanager: builds once, clones in parallel, evicts
+least recently used, never an entry being cloned; through the engine, the
+real client and the simulator."""
+
+import dataclasses
+import os
+import threading
+import time
+
+import pytest
+
+from netapp_eic.core import cachemanager
+from netapp_eic.core import engine as engine_mod
+from netapp_eic.core import records
+from netapp_eic.core.types import CacheState, Path
+from netapp_eic_testing import images
+from tests.unit.core.helpers import (GiB, IMAGE_SIZE, POOL_A, add_image,
+                                     leftovers, posts, request)
+
+
+def make_engine(client, host, settings, **changes):
+    return engine_mod.Engine(client, host,
+                             dataclasses.replace(settings, **changes))
+
+
+def cache_files(sim, share=POOL_A):
+    return sorted(n for n in os.listdir(sim.shares[share])
+                  if 'img-cache' in n or n.startswith('.eic-'))
+
+
+def manager(engine):
+    return engine._steps.cache
+
+
+class CountingClones:
+    """Wraps the real client's clone to count clones in flight; the
+    clone is held 0.2 s so overlapping ones are seen."""
+
+    def __init__(self, client):
+        self.real = client.clone_file
+        self.in_flight = 0
+        self.most = 0
+        self.lock = threading.Lock()
+        client.clone_file = self
+
+    def __call__(self, *args, **kwargs):
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        try:
+            time.sleep(0.2)
+            return self.real(*args, **kwargs)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_waiters_build_once_then_clone_in_parallel(engine, client, sim,
+                                                   glance_remote, tmp_path):
+    image_id, digest = add_image(glance_remote, tmp_path)
+    clones = CountingClones(client)
+    outcomes = []
+
+    def create(n):
+        outcomes.append(engine.create(request(glance_remote, image_id,
+                                              name=f'volume-{n}')))
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(posts(sim, '/storage/file/copy')) == 1
+    assert len(outcomes) == 6 and all(o.cloned for o in outcomes)
+    assert clones.most > 1
+    for o in outcomes:
+        assert images.raw_bytes_digest(o.volume_file, length=IMAGE_SIZE) \
+            == digest
+    assert leftovers(sim) == []
+
+
+def test_count_budget_evicts_least_recently_used(client, host, settings,
+                                                 sim, glance_local,
+                                                 tmp_path):
+    engine = make_engine(client, host, settings, cache_max_entries=2)
+    first, _ = add_image(glance_local, tmp_path, seed=1)
+    second, _ = add_image(glance_local, tmp_path, seed=2)
+    third, _ = add_image(glance_local, tmp_path, seed=3)
+    for n, image_id in enumerate((first, second, third, second)):
+        engine.create(request(glance_local, image_id, name=f'volume-{n}'))
+    fourth, _ = add_image(glance_local, tmp_path, seed=4)
+    engine.create(request(glance_local, fourth, name='volume-9'))
+    # first went when third came; then third (second was used again).
+    kept = {records.image_id_of(n) for n in cache_files(sim)}
+    assert kept == {second, fourth}
+    assert cache_files(sim) == sorted(
+        [records.entry_name(i) for i in kept] +
+        [records.record_name(i) for i in kept])
+    dest = engine.pools.get(POOL_A)
+    for gone in (first, third):
+        assert cachemanager.build_lock(gone, dest) in host.forgotten
+
+
+def test_size_budget(client, host, settings, sim, glance_local, tmp_path):
+    engine = make_engine(client, host, settings,
+                         cache_max_bytes=int(IMAGE_SIZE * 1.5))
+    first, _ = add_image(glance_local, tmp_path, seed=1)
+    second, _ = add_image(glance_local, tmp_path, seed=2)
+    engine.create(request(glance_local, first))
+    engine.create(request(glance_local, second, name='volume-2'))
+    assert {records.image_id_of(n) for n in cache_files(sim)} == {second}
+
+
+def test_entry_being_cloned_survives_eviction(engine, client, sim,
+                                             glance_local, tmp_path):
+    image_id, digest = add_image(glance_local, tmp_path)
+    engine.create(request(glance_local, image_id))
+    dest = engine.pools.get(POOL_A)
+    sim.add_fault(method='POST', path='/api/storage/file/clone', delay=1.0,
+                  count=1)
+    result = {}
+    reader = threading.Thread(target=lambda: result.update(
+        outcome=engine.create(request(glance_local, image_id,
+                                      name='volume-2'))))
+    reader.start()
+    deadline = time.monotonic() + 5
+    while not dest.cache.live_leases(image_id, time.time()):
+        assert time.monotonic() < deadline, 'the reader took no lease'
+        time.sleep(0.01)
+    everything = dataclasses.replace(engine.settings, cache_max_bytes=1)
+    assert manager(engine).evict(dest, budget=everything) == []
+    reader.join(30)
+    assert result['outcome'].path is Path.CACHE_CLONE
+    assert images.raw_bytes_digest(result['outcome'].volume_file,
+                                   length=IMAGE_SIZE) == digest
+    assert manager(engine).evict(dest, budget=everything) == [image_id]
+    assert cache_files(sim) == []
+
+
+def test_eviction_rechecks_last_use(engine, sim, glance_local, tmp_path):
+    image_id, _ = add_image(glance_local, tmp_path)
+    engine.create(request(glance_local, image_id))
+    dest = engine.pools.get(POOL_A)
+    [listed] = dest.cache.entries()
+    engine.create(request(glance_local, image_id, name='volume-2'))
+    assert not manager(engine)._evict_one(dest, listed)
+    assert dest.cache.lookup(image_id, listed.record.content).state is \
+        CacheState.FRESH
+
+
+def test_maintenance_removes_orphans_and_dead_leases(engine, sim):
+    dest = engine.pools.get(POOL_A)
+    dest.cache.write_record(records.Record('gone', None, 'raw', 1, 1, 1,
+                                           't', False))
+    with open(dest.local('img-cache-kept'), 'wb') as f:
+        f.write(b'x')
+    dead = dest.cache.add_lease('kept', -1)
+    removed = engine.maintain(3600)[POOL_A]
+    assert sorted(removed) == sorted([records.record_name('gone'), dead])
+    assert cache_files(sim) == ['img-cache-kept']
+
+
+def legacy_entry(sim, image_id, data, size):
+    path = os.path.join(sim.shares[POOL_A], records.entry_name(image_id))
+    with open(path, 'wb') as f:
+        f.write(data)
+        f.truncate(size)
+    return path
+
+
+def test_legacy_volume_sized_entry_is_checked_and_adopted(
+        engine, sim, glance_remote, tmp_path):
+    image_id, digest = add_image(glance_remote, tmp_path)
+    with open(glance_remote.image_path(image_id), 'rb') as f:
+        entry = legacy_entry(sim, image_id, f.read(), 2 * GiB)
+    outcome = engine.create(request(glance_remote, image_id))
+    assert outcome.path is Path.CACHE_CLONE
+    assert os.path.getsize(entry) == IMAGE_SIZE
+    record = records.read(entry.replace('img-cache-', '.img-cache-') +
+                          records.RECORD_SUFFIX, image_id)
+    assert (record.built_by, record.verified) == ('adopted', True)
+    assert images.raw_bytes_digest(outcome.volume_file, length=IMAGE_SIZE) \
+        == digest
+    assert posts(sim, '/storage/file/copy') == []
+
+
+@pytest.mark.parametrize('tamper', ['flipped', 'tail'])
+def test_legacy_entry_with_other_bytes_is_replaced(engine, sim,
+                                                   glance_remote, tmp_path,
+                                                   tamper):
+    image_id, digest = add_image(glance_remote, tmp_path)
+    with open(glance_remote.image_path(image_id), 'rb') as f:
+        data = bytearray(f.read())
+    if tamper == 'flipped':
+        data[100] ^= 0xff
+    else:
+        data += b'other tenant data'
+    legacy_entry(sim, image_id, bytes(data), 2 * GiB)
+    outcome = engine.create(request(glance_remote, image_id))
+    assert outcome.path is Path.FILE_COPY
+    assert images.raw_bytes_digest(outcome.volume_file, length=IMAGE_SIZE) \
+        == digest
+    entry = os.path.join(sim.shares[POOL_A], records.entry_name(image_id))
+    assert os.path.getsize(entry) == IMAGE_SIZE
+    assert leftovers(sim) == []
+
+
+def test_legacy_entry_of_a_qcow2_image_is_replaced(engine, sim,
+                                                  glance_remote, tmp_path):
+    image_id, digest = add_image(glance_remote, tmp_path, fmt='qcow2')
+    legacy_entry(sim, image_id, b'converted by the in-tree driver', GiB)
+    outcome = engine.create(request(glance_remote, image_id))
+    assert outcome.path is Path.FILE_COPY
+    assert "qcow2 image's entry cannot be checked" in \
+        ' '.join(f for _p, f in outcome.failures) + ' '.join(outcome.skipped)
+    assert images.raw_bytes_digest(outcome.volume_file, length=IMAGE_SIZE) \
+        == digest
+    assert leftovers(sim) == []
+
+
+def test_publisher_without_shared_lock_keeps_the_first_entry(
+        engine, sim, glance_remote, tmp_path):
+    image_id, _ = add_image(glance_remote, tmp_path)
+    engine.create(request(glance_remote, image_id))
+    dest = engine.pools.get(POOL_A)
+    before = os.stat(dest.local(records.entry_name(image_id))).st_ino
+    tmp = records.temp_name('other-host')
+    with open(dest.local(tmp), 'wb') as f:
+        f.write(b'another host built this')
+    won = manager(engine).publish(dest, tmp, records.Record(
+        image_id, None, 'raw', 23, 1, 1, 'other', False))
+    assert not won
+    assert os.stat(dest.local(records.entry_name(image_id))).st_ino == before
+    assert leftovers(sim) == []
