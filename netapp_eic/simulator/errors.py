@@ -5,6 +5,8 @@ The wire body is always ``{"error": {"message", "code", "target"?}}`` with a
 *string* code, because Cinder compares codes as strings.
 """
 
+from typing import Any
+
 
 class OntapError(Exception):
     """Base class: an error the simulator reports to its client."""
@@ -12,7 +14,9 @@ class OntapError(Exception):
     status = 400
     code = '262179'
 
-    def __init__(self, message, *, target=None, status=None, code=None):
+    def __init__(self, message: str, *, target: str | None = None,
+                 status: int | None = None,
+                 code: str | int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.target = target
@@ -21,7 +25,7 @@ class OntapError(Exception):
         if code is not None:
             self.code = str(code)
 
-    def body(self):
+    def body(self) -> dict[str, Any]:
         """The JSON body ONTAP would answer with."""
         error = {'message': self.message, 'code': str(self.code)}
         if self.target:
@@ -32,15 +36,10 @@ class OntapError(Exception):
 class BadRequest(OntapError):
     """Malformed or invalid input (ONTAP "Unexpected argument")."""
 
-    status = 400
-    code = '262179'
-
 
 class NotFound(OntapError):
-    """A missing object (volume, SVM, job, ...).
-
-    ONTAP's "entry doesn't exist".
-    """
+    """A missing object (volume, SVM, job...): ONTAP's "entry doesn't
+    exist"."""
 
     status = 404
     code = '4'
@@ -68,14 +67,12 @@ class DestinationExists(OntapError):
 class CrossVolume(OntapError):
     """A file clone whose source and destination are in different FlexVols."""
 
-    status = 400
     code = '6684676'
 
 
 class NoSpace(OntapError):
     """Not enough space in the destination FlexVol."""
 
-    status = 400
     code = '13'
 
 
@@ -93,11 +90,10 @@ class NotImplementedApi(OntapError):
     code = '3'
 
 
-class MethodNotAllowed(OntapError):
+class MethodNotAllowed(NotImplementedApi):
     """A known path called with a method it does not support."""
 
     status = 405
-    code = '3'
 
 
 class InternalError(OntapError):

@@ -12,11 +12,16 @@
 import errno
 import fcntl
 import os
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+
+from oslo_utils import units
 
 FICLONE = 0x40049409
-CHUNK = 1024 * 1024
+CHUNK = units.Mi
+Progress = Callable[[int], None]
 
 
 class CopyStopped(Exception):
@@ -27,7 +32,7 @@ class CopyFault(Exception):
     """An injected failure fired part-way through a copy."""
 
 
-def probe_reflink(directory):
+def probe_reflink(directory: str) -> bool:
     """Return True when FICLONE works between two files in ``directory``."""
     tag = uuid.uuid4().hex
     src = os.path.join(directory, f'.sim-probe-{tag}-src')
@@ -47,13 +52,13 @@ def probe_reflink(directory):
                 pass
 
 
-def reflink(src, dst):
+def reflink(src: str, dst: str) -> None:
     """Make ``dst`` a copy-on-write clone of ``src`` (FICLONE)."""
     with open(src, 'rb') as fsrc, open(dst, 'wb') as fdst:
         fcntl.ioctl(fdst.fileno(), FICLONE, fsrc.fileno())
 
 
-def data_runs(fd, size):
+def data_runs(fd: int, size: int) -> Iterator[tuple[int, int]]:
     """Yield ``(start, end)`` of each data run of an open file."""
     offset = 0
     while offset < size:
@@ -73,18 +78,19 @@ def data_runs(fd, size):
 class _Pacer:
     """Sleeps so that the data written stays under ``bps`` bytes/s."""
 
-    def __init__(self, bps, stop):
+    def __init__(self, bps: float | None,
+                 stop: threading.Event | None) -> None:
         self.bps = bps
         self.stop = stop
         self.start = time.monotonic()
         self.written = 0
 
-    def chunk(self):
+    def chunk(self) -> int:
         if not self.bps:
             return CHUNK
         return max(4096, min(CHUNK, int(self.bps) // 20))
 
-    def account(self, nbytes):
+    def account(self, nbytes: int) -> None:
         self.written += nbytes
         if not self.bps:
             return
@@ -95,8 +101,10 @@ class _Pacer:
             time.sleep(delay)
 
 
-def sparse_copy(src, dst, *, progress=None, throttle_bps=None, stop=None,
-                fail_at=None):
+def sparse_copy(src: str, dst: str, *, progress: Progress | None = None,
+                throttle_bps: float | None = None,
+                stop: threading.Event | None = None,
+                fail_at: int | None = None) -> None:
     """Copy ``src`` to ``dst`` progressively, preserving holes.
 
     ``dst`` is written under its own name (a failure leaves a partial
@@ -121,14 +129,17 @@ def sparse_copy(src, dst, *, progress=None, throttle_bps=None, stop=None,
         progress(size)
 
 
-def _check(position, stop, fail_at):
+def _check(position: int, stop: threading.Event | None,
+           fail_at: int | None) -> None:
     if stop is not None and stop.is_set():
         raise CopyStopped()
     if fail_at is not None and position >= fail_at:
         raise CopyFault(position)
 
 
-def _copy_runs(fd_in, fd_out, size, progress, pacer, stop, fail_at):
+def _copy_runs(fd_in: int, fd_out: int, size: int, progress: Progress | None,
+               pacer: _Pacer, stop: threading.Event | None,
+               fail_at: int | None) -> None:
     _check(0, stop, fail_at)
     for start, end in data_runs(fd_in, size):
         pos = start
@@ -148,7 +159,7 @@ def _copy_runs(fd_in, fd_out, size, progress, pacer, stop, fail_at):
     _check(size, stop, fail_at)
 
 
-def _write_all(fd, data, offset):
+def _write_all(fd: int, data: bytes, offset: int) -> None:
     view = memoryview(data)
     while view:
         written = os.pwrite(fd, view, offset)
@@ -156,7 +167,7 @@ def _write_all(fd, data, offset):
         offset += written
 
 
-def clone_file(src, dst, mode):
+def clone_file(src: str, dst: str, mode: str) -> None:
     """Atomically make ``dst`` a clone of ``src``.
 
     ``mode`` is ``'reflink'`` (FICLONE) or ``'copy'`` (hole-preserving
@@ -181,7 +192,7 @@ def clone_file(src, dst, mode):
         raise
 
 
-def allocated_bytes(path):
+def allocated_bytes(path: str) -> int:
     """Bytes allocated on disk under ``path`` (st_blocks * 512), recursive.
 
     ``.snapshot`` directories are not counted.
@@ -197,6 +208,6 @@ def allocated_bytes(path):
     return total
 
 
-def file_allocated(path):
+def file_allocated(path: str) -> int:
     """Bytes allocated on disk by one file."""
     return os.stat(path).st_blocks * 512

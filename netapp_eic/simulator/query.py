@@ -9,7 +9,9 @@ case-insensitively.
 
 import copy
 import fnmatch
-from urllib.parse import quote, unquote
+import operator
+from typing import Any
+from urllib.parse import parse_qsl, quote
 
 MISSING = object()
 #: Query parameters that are not record filters.
@@ -22,19 +24,35 @@ RESERVED = frozenset({
 IDENTITY = ('uuid', 'name')
 
 
-def parse_query(raw):
-    """Parse a raw query string; a second ``?`` counts as ``&``."""
-    params = {}
-    for part in raw.replace('?', '&').split('&'):
-        if not part:
-            continue
-        key, _, value = part.partition('=')
-        key = unquote(key.replace('+', ' '))
-        params[key] = unquote(value.replace('+', ' '))
-    return params
+Params = dict[str, str]
+Record = dict[str, Any]
 
 
-def as_bool(value, default=False):
+def parse_query(raw: str) -> Params:
+    """Parse a raw query string; a second ``?`` counts as ``&``.
+
+    Cinder's client appends ``?max_records=...`` to a path that already
+    holds ``?return_records=false``; ONTAP reads both parameters. A later
+    repeat of a key wins.
+    """
+    return dict(parse_qsl(raw.replace('?', '&'), keep_blank_values=True))
+
+
+def flatten(value: object, prefix: str = '') -> dict[str, Any]:
+    """``{'a': {'b': 1}, 'c.d': 2}`` -> ``{'a.b': 1, 'c.d': 2}``."""
+    flat: dict[str, Any] = {}
+    if not isinstance(value, dict):
+        return flat
+    for key, item in value.items():
+        name = prefix + key
+        if isinstance(item, dict):
+            flat.update(flatten(item, name + '.'))
+        else:
+            flat[name] = item
+    return flat
+
+
+def as_bool(value: object, default: bool = False) -> bool:
     """Parse a query boolean (``true``/``True``/``1``...)."""
     if value is None:
         return default
@@ -43,7 +61,7 @@ def as_bool(value, default=False):
     return str(value).strip().lower() in ('true', '1', 'yes', 'on')
 
 
-def as_int(value, default=None):
+def as_int(value: Any, default: int | None = None) -> int | None:
     """Parse a query integer, ``default`` when absent or invalid."""
     try:
         return int(value)
@@ -51,11 +69,11 @@ def as_int(value, default=None):
         return default
 
 
-def lookup(record, dotted):
+def lookup(record: Record, dotted: str) -> Any:
     """Value at a dotted path; lists fan out into a list of values."""
-    values = [record]
+    values: list[Any] = [record]
     for key in dotted.split('.'):
-        found = []
+        found: list[Any] = []
         for value in values:
             items = value if isinstance(value, list) else [value]
             for item in items:
@@ -64,28 +82,31 @@ def lookup(record, dotted):
         if not found:
             return MISSING
         values = found
-    flat = []
+    flat: list[Any] = []
     for value in values:
         flat.extend(value if isinstance(value, list) else [value])
     return flat
 
 
-def _scalar_text(value):
+def _scalar_text(value: object) -> str:
     if isinstance(value, bool):
         return 'true' if value else 'false'
     return str(value)
 
 
-def _compare(value, op, operand):
+_OPERATORS = {'<': operator.lt, '>': operator.gt, '<=': operator.le,
+              '>=': operator.ge}
+
+
+def _compare(value: object, op: str, operand: str) -> bool:
+    """Numbers compare as numbers, anything else as text."""
     try:
-        left, right = float(value), float(operand)
-    except (TypeError, ValueError):
-        left, right = _scalar_text(value), operand
-    return {'<': left < right, '>': left > right,
-            '<=': left <= right, '>=': left >= right}[op]
+        return bool(_OPERATORS[op](float(str(value)), float(operand)))
+    except ValueError:
+        return bool(_OPERATORS[op](_scalar_text(value), operand))
 
 
-def _match_one(value, pattern):
+def _match_one(value: object, pattern: str) -> bool:
     for op in ('<=', '>=', '<', '>'):
         if pattern.startswith(op):
             return _compare(value, op, pattern[len(op):])
@@ -97,9 +118,9 @@ def _match_one(value, pattern):
     return text == pattern
 
 
-def match_values(values, pattern):
+def match_values(values: Any, pattern: str) -> bool:
     """True when the field's values satisfy the filter ``pattern``."""
-    alternatives = [p for p in pattern.replace(',', '|').split('|')]
+    alternatives = pattern.replace(',', '|').split('|')
     positives = [p for p in alternatives if not p.startswith('!')]
     negatives = [p[1:] for p in alternatives if p.startswith('!')]
     if values is MISSING or values == [None]:
@@ -115,17 +136,17 @@ def match_values(values, pattern):
     return any(_match_one(v, p) for v in values for p in positives)
 
 
-def filters_of(params):
+def filters_of(params: Params) -> Params:
     """The record filters in a parsed query (reserved keys removed)."""
     return {k: v for k, v in params.items() if k not in RESERVED}
 
 
-def matches(record, filters):
+def matches(record: Record, filters: Params) -> bool:
     """True when ``record`` satisfies every filter."""
     return all(match_values(lookup(record, k), v) for k, v in filters.items())
 
 
-def _copy_path(src, dst, keys):
+def _copy_path(src: Record, dst: Record, keys: list[str]) -> None:
     key = keys[0]
     if key not in src:
         return
@@ -133,8 +154,9 @@ def _copy_path(src, dst, keys):
     if len(keys) == 1 or not isinstance(value, (dict, list)):
         dst[key] = copy.deepcopy(value)
     elif isinstance(value, list):
-        current = dst.get(key) if isinstance(dst.get(key), list) else [
-            {} for _ in value]
+        existing = dst.get(key)
+        current: list[Any] = (existing if isinstance(existing, list)
+                              else [{} for _ in value])
         # ``current`` was built from this same ``value`` (deep copy or one
         # placeholder per item), so the lengths always match.
         for item, out in zip(value, current, strict=True):
@@ -147,7 +169,8 @@ def _copy_path(src, dst, keys):
             _copy_path(value, sub, keys[1:])
 
 
-def project(record, fields, defaults=IDENTITY):
+def project(record: Record, fields: str | None,
+            defaults: tuple[str, ...] = IDENTITY) -> Record:
     """Select ``fields`` (comma list, dotted, ``*``, ``x.*``) of a record.
 
     ``fields=None`` keeps only ``defaults``; identity fields are always kept.
@@ -155,14 +178,15 @@ def project(record, fields, defaults=IDENTITY):
     wanted = [f.strip() for f in (fields or '').split(',') if f.strip()]
     if '*' in wanted or '**' in wanted:
         return copy.deepcopy(record)
-    out = {}
+    out: Record = {}
     for field in list(IDENTITY) + list(defaults) + wanted:
         field = field.removesuffix('.*')
         _copy_path(record, out, field.split('.'))
     return out
 
 
-def collection(records, params, path, defaults=IDENTITY):
+def collection(records: list[Record], params: Params, path: str,
+               defaults: tuple[str, ...] = IDENTITY) -> Record:
     """Filter, project and paginate records into an ONTAP collection body.
 
     ``path`` is the request path (starting with ``/api/``) used to build
@@ -172,18 +196,18 @@ def collection(records, params, path, defaults=IDENTITY):
     total = len(selected)
     if not as_bool(params.get('return_records'), default=True):
         return {'num_records': total}
-    offset = max(0, as_int(params.get('start.offset'), 0))
+    offset = max(0, as_int(params.get('start.offset')) or 0)
     limit = as_int(params.get('max_records'))
     end = total if limit is None or limit <= 0 else min(total, offset + limit)
     page = [project(r, params.get('fields'), defaults)
             for r in selected[offset:end]]
-    body = {'records': page, 'num_records': len(page)}
+    body: Record = {'records': page, 'num_records': len(page)}
     if end < total:
         body['_links'] = {'next': {'href': next_href(path, params, end)}}
     return body
 
 
-def next_href(path, params, offset):
+def next_href(path: str, params: Params, offset: int) -> str:
     """The ``_links.next.href`` of a page starting at ``offset``."""
     query = dict(params)
     query['start.offset'] = str(offset)
