@@ -18,7 +18,9 @@ Effects: ``status`` (+ ``code``, ``message``) answers that HTTP error with an
 ONTAP body; ``delay`` sleeps that many seconds first; ``fail_after_percent``
 makes a copy job fail after that share of its bytes; ``throttle_bps`` caps a
 copy at that many bytes/s; ``no_space`` makes a clone (400) or a copy (job
-failure) run out of space.
+failure) run out of space; ``defer_errors`` reports the errors found in a
+clone's or copy's files (missing source, existing destination, no space, a
+symlink) as a failed job instead of an error answer.
 """
 
 from netapp_eic.simulator.simulator import Simulator

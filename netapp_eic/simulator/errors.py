@@ -37,6 +37,33 @@ class BadRequest(OntapError):
     """Malformed or invalid input (ONTAP "Unexpected argument")."""
 
 
+class UnexpectedArgument(BadRequest):
+    """A query argument or body field the endpoint does not take.
+
+    Observed on ONTAP: ``{"message": "Unexpected argument \"x\".",
+    "code": "262179"}`` with no target.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f'Unexpected argument "{name}".')
+
+
+class InvalidValue(BadRequest):
+    """A value of the wrong type or outside its range.
+
+    ONTAP answers ``fields=bogus`` with code 262197 and the message
+    ``The value "bogus" is invalid for field "fields" (<field,...>)``; the
+    simulator answers every invalid value that way, with the field's type
+    in the parentheses.
+    """
+
+    code = '262197'
+
+    def __init__(self, field: str, value: object, kind: str) -> None:
+        super().__init__(f'The value "{value}" is invalid for field '
+                         f'"{field}" ({kind})', target=field)
+
+
 class NotFound(OntapError):
     """A missing object (volume, SVM, job...): ONTAP's "entry doesn't
     exist"."""
@@ -68,6 +95,22 @@ class CrossVolume(OntapError):
     """A file clone whose source and destination are in different FlexVols."""
 
     code = '6684676'
+
+
+class SymlinkRefused(OntapError):
+    """A clone or copy whose source (or copy destination) is a symlink.
+
+    What ONTAP does is not documented; the simulator refuses (see
+    doc/simulator-coverage.rst).
+    """
+
+    code = '6684677'
+
+
+class ReadOnlyPath(OntapError):
+    """A write below ``.snapshot``, which is read-only on ONTAP."""
+
+    code = '6684678'
 
 
 class NoSpace(OntapError):

@@ -3,9 +3,11 @@
 
 A fault fires ``count`` times (forever when None). ``status`` (with
 ``code`` and ``message``) answers that HTTP error with an ONTAP body;
-``delay`` sleeps first; the job effects (``fail_after_percent``,
-``throttle_bps``, ``no_space``) are handed to the clone or copy the request
-starts.
+``delay`` sleeps first; the job effects are handed to the clone or copy
+the request starts: ``fail_after_percent`` (a copy fails after that share
+of its bytes), ``throttle_bps`` (a copy's rate cap), ``no_space`` (the
+destination is full), ``defer_errors`` (errors found in the request's
+files become a failed job instead of an error answer).
 """
 
 import fnmatch
@@ -15,10 +17,10 @@ from typing import Any
 
 from netapp_eic.simulator import errors
 
+JOB_EFFECTS = ('fail_after_percent', 'throttle_bps', 'no_space',
+               'defer_errors')
 FAULT_KEYS = frozenset({'method', 'path', 'count', 'status', 'code',
-                        'message', 'delay', 'fail_after_percent',
-                        'throttle_bps', 'no_space'})
-JOB_EFFECTS = ('fail_after_percent', 'throttle_bps', 'no_space')
+                        'message', 'delay', *JOB_EFFECTS})
 Fault = dict[str, Any]
 
 

@@ -21,6 +21,8 @@ from oslo_utils import units
 
 FICLONE = 0x40049409
 CHUNK = units.Mi
+#: Never write through a symbolic link.
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
 Progress = Callable[[int], None]
 
 
@@ -53,9 +55,17 @@ def probe_reflink(directory: str) -> bool:
 
 
 def reflink(src: str, dst: str) -> None:
-    """Make ``dst`` a copy-on-write clone of ``src`` (FICLONE)."""
-    with open(src, 'rb') as fsrc, open(dst, 'wb') as fdst:
-        fcntl.ioctl(fdst.fileno(), FICLONE, fsrc.fileno())
+    """Make ``dst`` a copy-on-write clone of ``src`` (FICLONE); neither
+    side is followed through a symbolic link."""
+    fd_in = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        fd_out = os.open(dst, _WRITE_FLAGS, 0o644)
+        try:
+            fcntl.ioctl(fd_out, FICLONE, fd_in)
+        finally:
+            os.close(fd_out)
+    finally:
+        os.close(fd_in)
 
 
 def data_runs(fd: int, size: int) -> Iterator[tuple[int, int]]:
@@ -113,10 +123,10 @@ def sparse_copy(src: str, dst: str, *, progress: Progress | None = None,
     Event) aborts with :class:`CopyStopped`, ``fail_at`` (a byte offset) raises
     :class:`CopyFault` once the copy reaches it.
     """
-    fd_in = os.open(src, os.O_RDONLY)
+    fd_in = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
     try:
         size = os.fstat(fd_in).st_size
-        fd_out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd_out = os.open(dst, _WRITE_FLAGS, 0o644)
         try:
             _copy_runs(fd_in, fd_out, size, progress,
                        _Pacer(throttle_bps, stop), stop, fail_at)
@@ -182,7 +192,7 @@ def clone_file(src: str, dst: str, mode: str) -> None:
             reflink(src, tmp)
         else:
             sparse_copy(src, tmp)
-        os.chmod(tmp, os.stat(src).st_mode & 0o7777)
+        os.chmod(tmp, os.lstat(src).st_mode & 0o7777)
         os.replace(tmp, dst)
     except BaseException:
         try:
@@ -209,5 +219,5 @@ def allocated_bytes(path: str) -> int:
 
 
 def file_allocated(path: str) -> int:
-    """Bytes allocated on disk by one file."""
-    return os.stat(path).st_blocks * 512
+    """Bytes allocated on disk by one file (a link is not followed)."""
+    return os.lstat(path).st_blocks * 512

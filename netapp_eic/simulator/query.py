@@ -1,27 +1,37 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""ONTAP query syntax: filters, ``fields``, ``return_records``, pagination.
+"""ONTAP query syntax: filters, ``fields``, ``order_by``,
+``return_records``, pagination.
 
 Filters: exact match, ``*`` wildcard, ``|`` alternatives, ``,`` lists,
 ``!`` negation, ``<``/``>``/``<=``/``>=``, ``null``/``!null``; dotted keys
 walk nested dicts and lists (``aggregates.name=aggr1``). Booleans compare
-case-insensitively.
+case-insensitively. Whether a name is a valid field of the resource is
+checked before (:mod:`netapp_eic.simulator.api.validation`).
 """
 
 import copy
 import fnmatch
+import functools
 import operator
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 MISSING = object()
-#: Query parameters that are not record filters.
-RESERVED = frozenset({
-    'fields', 'max_records', 'return_records', 'return_timeout', 'order_by',
-    'start.offset', 'return_metadata', 'recurse', 'byte_offset', 'length',
-    'hydrate', 'allow_delete_while_mapped', 'privileged_access',
-})
+#: Query parameters that are not record filters, and the kind of value
+#: each takes. ``start.offset`` is the simulator's own paging cursor (ONTAP's
+#: is opaque too: clients follow ``_links.next`` as given).
+ARGUMENTS = {
+    'fields': 'fields', 'order_by': 'order_by', 'max_records': 'count',
+    'start.offset': 'count', 'return_records': 'bool',
+    'return_timeout': 'timeout', 'return_metadata': 'bool',
+    'recurse': 'bool', 'byte_offset': 'count', 'length': 'count',
+    'continue_on_failure': 'bool', 'serial_records': 'bool',
+    'throttle_deletion': 'count', 'action': 'text',
+}
+#: ONTAP's bound on ``return_timeout`` (seconds).
+MAX_RETURN_TIMEOUT = 120
 #: Always present on records, whatever ``fields`` says.
-IDENTITY = ('uuid', 'name')
+IDENTITY = ('uuid', 'name', '_links')
 
 
 Params = dict[str, str]
@@ -53,12 +63,12 @@ def flatten(value: object, prefix: str = '') -> dict[str, Any]:
 
 
 def as_bool(value: object, default: bool = False) -> bool:
-    """Parse a query boolean (``true``/``True``/``1``...)."""
+    """A validated boolean: JSON ``true`` or the text ``true`` (any case)."""
     if value is None:
         return default
     if isinstance(value, bool):
         return value
-    return str(value).strip().lower() in ('true', '1', 'yes', 'on')
+    return str(value).lower() == 'true'
 
 
 def as_int(value: Any, default: int | None = None) -> int | None:
@@ -137,8 +147,8 @@ def match_values(values: Any, pattern: str) -> bool:
 
 
 def filters_of(params: Params) -> Params:
-    """The record filters in a parsed query (reserved keys removed)."""
-    return {k: v for k, v in params.items() if k not in RESERVED}
+    """The record filters in a parsed query (arguments removed)."""
+    return {k: v for k, v in params.items() if k not in ARGUMENTS}
 
 
 def matches(record: Record, filters: Params) -> bool:
@@ -180,38 +190,62 @@ def project(record: Record, fields: str | None,
         return copy.deepcopy(record)
     out: Record = {}
     for field in list(IDENTITY) + list(defaults) + wanted:
-        field = field.removesuffix('.*')
+        field = field.removesuffix('.**').removesuffix('.*')
         _copy_path(record, out, field.split('.'))
     return out
 
 
+def _sort_on(field: str, record: Record) -> tuple[int, Any]:
+    values = lookup(record, field)
+    if values is MISSING or not values or values[0] is None:
+        return (2, '')
+    value = values[0]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value)
+    return (1, _scalar_text(value))
+
+
+def order(records: list[Record], order_by: str | None) -> list[Record]:
+    """Sort by ``order_by`` (``field [asc|desc]``, comma-separated; the
+    first field counts most); missing values sort last."""
+    ordered = list(records)
+    terms = [t.split() for t in (order_by or '').split(',') if t.strip()]
+    for term in reversed(terms):
+        descending = len(term) > 1 and term[1].lower() == 'desc'
+        ordered.sort(key=functools.partial(_sort_on, term[0]),
+                     reverse=descending)
+    return ordered
+
+
 def collection(records: list[Record], params: Params, path: str,
                defaults: tuple[str, ...] = IDENTITY) -> Record:
-    """Filter, project and paginate records into an ONTAP collection body.
+    """Filter, order, project and page records into a collection body.
 
     ``path`` is the request path (starting with ``/api/``) used to build
-    ``_links.next``.
+    ``_links.self`` and ``_links.next``.
     """
-    selected = [r for r in records if matches(r, filters_of(params))]
+    selected = order([r for r in records if matches(r, filters_of(params))],
+                     params.get('order_by'))
     total = len(selected)
+    links: Record = {'self': {'href': href(path, params)}}
     if not as_bool(params.get('return_records'), default=True):
-        return {'num_records': total}
-    offset = max(0, as_int(params.get('start.offset')) or 0)
+        return {'num_records': total, '_links': links}
+    offset = as_int(params.get('start.offset')) or 0
     limit = as_int(params.get('max_records'))
-    end = total if limit is None or limit <= 0 else min(total, offset + limit)
+    end = total if not limit else min(total, offset + limit)
     page = [project(r, params.get('fields'), defaults)
             for r in selected[offset:end]]
-    body: Record = {'records': page, 'num_records': len(page)}
     if end < total:
-        body['_links'] = {'next': {'href': next_href(path, params, end)}}
-    return body
+        links['next'] = {'href': href(path, dict(params, **{
+            'start.offset': str(end)}))}
+    return {'records': page, 'num_records': len(page), '_links': links}
 
 
-def next_href(path: str, params: Params, offset: int) -> str:
-    """The ``_links.next.href`` of a page starting at ``offset``."""
-    query = dict(params)
-    query['start.offset'] = str(offset)
+def href(path: str, params: Params) -> str:
+    """``path`` with its query re-encoded (``_links.self``, ``next``)."""
+    if not params:
+        return path
     encoded = '&'.join(
         '{}={}'.format(quote(k, safe='.*'), quote(v, safe=',*:/|!'))
-        for k, v in query.items())
+        for k, v in params.items())
     return f'{path}?{encoded}'

@@ -1,10 +1,13 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """The HTTP(S) server: parse, authenticate, fault, dispatch, answer.
 
-Every request is checked for Basic auth, matched against the injected
-faults (ONTAP paths and the copy offload endpoint only), dispatched through
-:data:`netapp_eic.simulator.api.ROUTER` and logged. Errors answer an ONTAP
-error body, never a traceback.
+Every request is checked for Basic auth, scoped to the SVM named by
+``X-Dot-SVM-Name`` (an unknown SVM is an error), matched against the
+injected faults (ONTAP paths and the copy offload endpoint only),
+dispatched through :data:`netapp_eic.simulator.api.ROUTER` and logged.
+Answers are HAL JSON unless the client asks for plain
+``application/json`` (see :mod:`.api.hal`). Errors answer an ONTAP error
+body, never a traceback.
 """
 
 import base64
@@ -20,7 +23,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from netapp_eic.simulator import errors, query
-from netapp_eic.simulator.api import ROUTER, Request, Response
+from netapp_eic.simulator.api import ROUTER, Request, Response, hal
 
 if TYPE_CHECKING:  # pragma: no cover
     from netapp_eic.simulator.simulator import Simulator
@@ -29,6 +32,8 @@ LOG = logging.getLogger(__name__)
 #: Control paths that still go through fault injection.
 FAULTED_CONTROL = ('/_sim/copyoffload',)
 UNLOGGED = ('/_sim/requests',)
+#: Scopes a request to one SVM (Cinder's "tunneling").
+SVM_HEADER = 'X-Dot-SVM-Name'
 
 
 def normalize_path(raw: str) -> tuple[str, str]:
@@ -100,9 +105,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 req.body = json.loads(raw)
             except ValueError:
                 raise errors.BadRequest('Invalid JSON body.') from None
+        if path.startswith('/api/'):
+            req.svm = self._svm_scope(sim)
         if not path.startswith('/_sim/') or path in FAULTED_CONTROL:
             req.effects = sim.faults.apply(method, path)
         return ROUTER.dispatch(req)
+
+    def _svm_scope(self, sim: 'Simulator') -> str | None:
+        """The SVM of ``X-Dot-SVM-Name`` (it must exist), or None."""
+        name = self.headers.get(SVM_HEADER)
+        if name is None:
+            return None
+        svm = sim.backend.cluster.svm_by_name(name)
+        if svm is None:
+            raise errors.NotFound(f'SVM "{name}" does not exist.',
+                                  target=SVM_HEADER)
+        return svm.name
+
+    def _wants_plain_json(self) -> bool:
+        accept = self.headers.get('Accept', '').split(';')[0].strip()
+        return accept.lower() == 'application/json'
 
     def _check_auth(self, sim: 'Simulator') -> None:
         header = self.headers.get('Authorization', '')
@@ -114,10 +136,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _send(self, response: Response) -> None:
         body = response.body
+        content_type = response.content_type
         if not isinstance(body, bytes):
-            body = json.dumps(body).encode()
+            plain = self._wants_plain_json()
+            body = json.dumps(hal.strip_links(body) if plain else body
+                              ).encode()
+            content_type = 'application/json' if plain else hal.CONTENT_TYPE
         self.send_response(response.status)
-        self.send_header('Content-Type', response.content_type)
+        self.send_header('Content-Type', content_type)
         self.send_header('Content-Length', str(len(body)))
         if response.status == 401:
             self.send_header('WWW-Authenticate', 'Basic realm="ontap-sim"')

@@ -1,6 +1,9 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """What the simulator answers, by surface.
 
+* :mod:`.router`, :mod:`.validation`, :mod:`.schemas`, :mod:`.records`,
+  :mod:`.hal`: declarations checked against netapp_ontap's schemas, links,
+  SVM scope.
 * :mod:`.rest`: ONTAP REST records (cluster, SVMs, LIFs, FlexVols, QoS...).
 * :mod:`.files`: the files API, file clone, file copy, jobs.
 * :mod:`.cli`: the private CLI pass-through Cinder uses.

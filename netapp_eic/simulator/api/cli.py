@@ -58,8 +58,7 @@ def file_clone(req: Request) -> Response:
                                          body.get('vserver'))
     backend.transfers.clone(
         vol, body.get('source-path'), body.get('destination-path'),
-        query.as_bool(body.get('overwrite-destination')),
-        no_space=req.effects.get('no_space', False))
+        query.as_bool(body.get('overwrite-destination')), faults=req.effects)
     return ok()
 
 

@@ -103,6 +103,12 @@ class Cluster:
                 return svm
         raise errors.NotFound(f'SVM "{key}" not found.', target='svm')
 
+    def svm_by_name(self, name: str) -> Svm | None:
+        for svm in self.svms:
+            if svm.name == name:
+                return svm
+        return None
+
     def svm_for_ip(self, ip: object) -> Svm | None:
         """The SVM owning data LIF ``ip`` (None when no LIF has it)."""
         for svm in self.svms:
@@ -204,8 +210,7 @@ class Cluster:
                 'available': aggr['size'] - used}}}
 
     def disk_records(self) -> list[Record]:
-        return [{'name': f'1.0.{i}', 'uuid': aggr['uuid'][:-4] + f'{i:04d}',
-                 'effective_type': aggr['disk_type'],
+        return [{'name': f'1.0.{i}', 'effective_type': aggr['disk_type'],
                  'type': aggr['disk_type'].lower(),
                  'aggregates': [{'name': aggr['name'], 'uuid': aggr['uuid']}],
                  'node': self._node_ref(aggr['node'])}
@@ -232,7 +237,7 @@ class Cluster:
     def nfs_records(self) -> list[Record]:
         return [{'svm': s.ref(), 'enabled': True, 'state': 'online',
                  'vstorage_enabled': s.vstorage_enabled,
-                 'protocol': {'v3_enabled': True, 'v4_enabled': True,
+                 'protocol': {'v3_enabled': True, 'v40_enabled': True,
                               'v41_enabled': True}}
                 for s in self.svms]
 
@@ -245,5 +250,5 @@ class Cluster:
 
     def split_status_records(self) -> list[Record]:
         return [{'volume': v.ref(), 'svm': v.svm.ref(), 'unsplit_size': 0,
-                 'unsplit_clone_count': 0, 'pending_splits': 0}
+                 'pending_splits': 0}
                 for v in self.volumes]

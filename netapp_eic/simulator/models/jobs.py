@@ -52,7 +52,8 @@ class Job:
         self.state, self.message = 'running', 'running'
 
     def advance(self, position: int) -> None:
-        """Record that ``position`` bytes are done."""
+        """Record that ``position`` bytes are done, in the job's message
+        (where ONTAP reports progress; its job has no progress field)."""
         self.done_bytes = max(self.done_bytes, position)
         self.message = (f'copied {self.done_bytes} of {self.total or 0} '
                         f'bytes ({self.percent()}%)')
@@ -85,10 +86,6 @@ class Job:
             rec['end_time'] = iso_time(self.end_time)
         if self.error:
             rec['error'] = dict(self.error)
-        if self.total is not None:
-            rec['progress'] = {'bytes_copied': self.done_bytes,
-                               'bytes_total': self.total,
-                               'percent': self.percent()}
         return rec
 
 

@@ -44,6 +44,19 @@ def test_sparse_copy_fault_and_stop(tmp_path):
         fsops.sparse_copy(src, str(tmp_path / 'none'), stop=stop)
 
 
+def test_copies_never_go_through_links(tmp_path):
+    outside = tmp_path / 'outside'
+    outside.write_bytes(b'untouched')
+    src = _sparse(str(tmp_path / 'src'))
+    os.symlink(str(outside), str(tmp_path / 'dst'))
+    os.symlink(src, str(tmp_path / 'src-link'))
+    with pytest.raises(OSError):
+        fsops.sparse_copy(src, str(tmp_path / 'dst'))
+    with pytest.raises(OSError):
+        fsops.sparse_copy(str(tmp_path / 'src-link'), str(tmp_path / 'x'))
+    assert outside.read_bytes() == b'untouched'
+
+
 def test_clone_file_copy_mode_leaves_no_temporary(tmp_path):
     src = _sparse(str(tmp_path / 'src'))
     os.chmod(src, 0o640)

@@ -58,7 +58,7 @@ class TestProjectionAndPaging:
         full = api.get(url + '*').json()['records'][0]
         assert full['space']['snapshot']['reserve_percent'] == 5
         sub = api.get(url + 'space.*').json()['records'][0]
-        assert set(sub) == {'uuid', 'name', 'space'}
+        assert set(sub) == {'uuid', 'name', 'space', '_links'}
         dotted = api.get(url + 'space.size,svm.name').json()['records'][0]
         assert dotted['space'] == {'size': 100 * 1024 ** 3}
         assert dotted['svm'] == {'name': 'vs0'}
@@ -71,6 +71,6 @@ class TestProjectionAndPaging:
         assert href.startswith('/api/')
         second = api.get(sim.url + href).json()
         assert second['num_records'] == 1
-        assert '_links' not in second
+        assert set(second['_links']) == {'self'}
         names = [r['name'] for r in first['records'] + second['records']]
         assert len(set(names)) == 4

@@ -12,8 +12,10 @@ def test_cinder_volume_lookup(sim, api):
                 '&fields=name,style&name=vol_cinder_a&max_records=10000')
     records = r.json()['records']
     assert r.json()['num_records'] == 1
-    assert records[0] == {'uuid': vol_uuid(sim, 'vol_cinder_a'),
-                          'name': 'vol_cinder_a', 'style': 'flexvol'}
+    uuid = vol_uuid(sim, 'vol_cinder_a')
+    assert records[0] == {
+        'uuid': uuid, 'name': 'vol_cinder_a', 'style': 'flexvol',
+        '_links': {'self': {'href': f'/api/storage/volumes/{uuid}'}}}
 
 
 def test_counter_tables(sim, api):

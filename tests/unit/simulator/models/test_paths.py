@@ -48,6 +48,25 @@ def test_root_needs_allow_root_and_path_must_be_text(cluster):
         _resolve(cluster, 5)
 
 
-def test_snapshot_paths_not_supported(cluster):
-    with pytest.raises(errors.NotImplementedApi):
-        _resolve(cluster, '.snapshot/s1/f')
+def test_snapshot_reads_are_missing_and_writes_read_only(cluster):
+    """The simulator keeps no Snapshot copy: reads find nothing, writes
+    are refused (a Snapshot copy is read-only on ONTAP)."""
+    for path in ('.snapshot', '.snapshot/s1/f'):
+        with pytest.raises(errors.FileNotFound):
+            _resolve(cluster, path)
+        with pytest.raises(errors.ReadOnlyPath):
+            _resolve(cluster, path, write=True)
+
+
+def test_linked_directories_are_not_followed(cluster):
+    base = cluster.volume_by_name('vol_cinder_a').path
+    os.symlink('/etc', os.path.join(base, 'ln_dir'))
+    with open(os.path.join(base, 'file'), 'w'):
+        pass
+    with pytest.raises(errors.FileNotFound, match='symbolic link'):
+        _resolve(cluster, 'ln_dir/hostname')
+    with pytest.raises(errors.FileNotFound, match='not a directory'):
+        _resolve(cluster, 'file/x')
+    # The last component is the link itself, never its target.
+    assert _resolve(cluster, 'ln_dir') == ('ln_dir',
+                                           os.path.join(base, 'ln_dir'))

@@ -57,14 +57,17 @@ class TestFileClone:
         assert 'across FlexVols' in str(ctx.value)
         assert not os.listdir(vol_dir(sim, 'vol_cinder_a'))
 
-    def test_clone_rejects_escape_and_snapshot(self, sim, api):
+    @pytest.mark.parametrize('source,status,code', [
+        ('../../etc/passwd', 400, '262179'),
+        ('.snapshot/s1/src', 404, '6684674'),
+    ])
+    def test_clone_rejects_escape_and_missing_snapshot(self, sim, api,
+                                                        source, status, code):
         write_file(sim, 'vol_cinder_a', 'src', data=b'x')
-        for source in ('../../etc/passwd', '.snapshot/s1/src'):
-            r = api.post(sim.url + '/api/storage/file/clone', json={
-                'volume': {'uuid': vol_uuid(sim, 'vol_cinder_a')},
-                'source_path': source, 'destination_path': 'd'})
-            assert r.status_code == 400
-            assert r.json()['error']['code']
+        r = api.post(sim.url + '/api/storage/file/clone', json={
+            'volume': {'uuid': vol_uuid(sim, 'vol_cinder_a')},
+            'source_path': source, 'destination_path': 'd'})
+        assert (r.status_code, r.json()['error']['code']) == (status, code)
         assert os.listdir(vol_dir(sim, 'vol_cinder_a')) == ['src']
 
     def test_real_space_check(self, tmp_path):
@@ -101,7 +104,7 @@ class TestFileCopy:
                                     'svm': {'name': 'vs0'}, 'path': 'img'},
                          'destination': {'volume': {'name': 'vol_cinder_a'},
                                          'path': 'img-copy'}}]})
-        assert r.json()['state'] == 'success'
+        assert r.status_code == 200, r.text
         assert read(os.path.join(vol_dir(sim, 'vol_cinder_a'),
                                  'img-copy')) == read(src)
 
@@ -129,3 +132,99 @@ class TestFileCopy:
         r = api.post(sim.url + '/api/storage/file/copy', json=body)
         assert r.status_code == 404
         assert os.listdir(vol_dir(sim, 'vol_cinder_b')) == []
+
+
+class TestSymlinkSources:
+    """ONTAP's handling of a link as a clone or copy source is not
+    documented: the simulator refuses it and never reads through it."""
+
+    @pytest.fixture
+    def links(self, sim):
+        a = vol_dir(sim, 'vol_cinder_a')
+        write_file(sim, 'vol_vs1', 'secret', data=b'vs1 data')
+        os.symlink('/etc/hostname', os.path.join(a, 'to_host'))
+        os.symlink('../vol_vs1/secret', os.path.join(a, 'to_vs1'))
+        return a
+
+    @pytest.mark.parametrize('source', ['to_host', 'to_vs1'])
+    def test_clone_refused(self, sim, api, links, source):
+        r = api.post(sim.url + '/api/storage/file/clone', json={
+            'volume': {'uuid': vol_uuid(sim, 'vol_cinder_a')},
+            'source_path': source, 'destination_path': 'dst'})
+        assert r.status_code == 400
+        assert r.json()['error']['code'] == '6684677'
+        assert r.json()['error']['target'] == 'source_path'
+        assert not os.path.lexists(os.path.join(links, 'dst'))
+
+    @pytest.mark.parametrize('source', ['to_host', 'to_vs1'])
+    def test_copy_refused(self, sim, api, links, source):
+        r = api.post(sim.url + '/api/storage/file/copy',
+                     json=copy_body(sim, source, 'dst'))
+        assert r.json()['error']['code'] == '6684677'
+        assert os.listdir(vol_dir(sim, 'vol_cinder_b')) == []
+
+    def test_copy_never_writes_through_a_destination_link(self, sim, api,
+                                                         tmp_path):
+        outside = tmp_path / 'outside'
+        outside.write_bytes(b'untouched')
+        os.symlink(str(outside), os.path.join(vol_dir(sim, 'vol_cinder_b'),
+                                              'dst'))
+        write_file(sim, 'vol_cinder_a', 'src', data=b'new')
+        r = api.post(sim.control_url + '/copyoffload', json={
+                         'src_ip': '127.0.0.1', 'dst_ip': '127.0.0.1',
+                         'src_path': '/vol_cinder_a/src',
+                         'dst_path': '/vol_cinder_b/dst'})
+        assert r.json()['error']['code'] == '6684677'
+        assert outside.read_bytes() == b'untouched'
+
+    def test_clone_over_a_link_replaces_the_link(self, sim, api, tmp_path):
+        outside = tmp_path / 'outside'
+        outside.write_bytes(b'untouched')
+        dst = os.path.join(vol_dir(sim, 'vol_cinder_a'), 'dst')
+        os.symlink(str(outside), dst)
+        write_file(sim, 'vol_cinder_a', 'src', data=b'new')
+        r = api.post(sim.url + '/api/storage/file/clone', json={
+            'volume': {'uuid': vol_uuid(sim, 'vol_cinder_a')},
+            'source_path': 'src', 'destination_path': 'dst',
+            'overwrite_destination': True})
+        assert r.status_code == 202
+        assert not os.path.islink(dst) and read(dst) == b'new'
+        assert outside.read_bytes() == b'untouched'
+
+
+class TestDeferredErrors:
+    """The ``defer_errors`` fault: request errors become a failed job."""
+
+    def _clone(self, sim, api, query=''):
+        return api.post(sim.url + '/api/storage/file/clone' + query, json={
+            'volume': {'uuid': vol_uuid(sim, 'vol_cinder_a')},
+            'source_path': 'missing', 'destination_path': 'dst'})
+
+    def test_missing_source_polls_as_failed_job(self, sim, api, conn):
+        sim.add_fault(path='/api/storage/file/clone', defer_errors=True)
+        r = self._clone(sim, api)
+        assert r.status_code == 202
+        job = api.get(sim.url + r.json()['job']['_links']['self']['href'])
+        assert job.json()['state'] == 'failure'
+        assert job.json()['error']['code'] == '6684674'
+        with pytest.raises(NetAppRestError, match='not found'):
+            FileClone(volume={'uuid': vol_uuid(sim, 'vol_cinder_a')},
+                      source_path='missing', destination_path='d').post(
+                poll=True, poll_interval=0.05)
+
+    def test_failure_within_return_timeout(self, sim, api):
+        sim.add_fault(path='/api/storage/file/clone', defer_errors=True)
+        r = self._clone(sim, api, '?return_timeout=5')
+        assert r.status_code == 400
+        assert set(r.json()) == {'error', 'job'}
+        assert r.json()['error']['code'] == '6684674'
+
+    def test_full_destination_fails_the_copy_job(self, sim, api):
+        write_file(sim, 'vol_cinder_a', 'src', data=b'x')
+        sim.add_fault(path='/api/storage/file/copy', no_space=True)
+        r = api.post(sim.url + '/api/storage/file/copy?return_timeout=5',
+                     json=copy_body(sim))
+        assert r.status_code == 400
+        assert r.json()['error']['code'] == '13'
+        job_uuid = r.json()['job']['uuid']
+        assert sim.backend.jobs.get(job_uuid).state == 'failure'
