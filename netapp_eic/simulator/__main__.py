@@ -10,11 +10,13 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Sequence
+from types import FrameType
 
-from netapp_eic.simulator.server import Simulator
+from netapp_eic.simulator.simulator import Simulator
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='netapp-eic-sim', description='Simulated NetApp ONTAP REST API.')
     parser.add_argument('--config', help='topology file (YAML or JSON)')
@@ -33,12 +35,12 @@ def _parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Serve until SIGTERM/SIGINT; returns the exit status."""
     args = _parser().parse_args(argv)
     stop = threading.Event()
 
-    def _on_signal(signum, frame):
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, _on_signal)

@@ -15,22 +15,23 @@ and ``NETAPP_EIC_SIM_CA``.
 """
 
 import argparse
-import base64
-import json
 import os
-import ssl
 import sys
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import requests
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 POLL_INTERVAL = 0.05
 TIMEOUT = 3600
+REQUEST_TIMEOUT = 60
+Config = Mapping[str, str | None]
 
 
-def _config_from_env():
+def _config_from_env() -> dict[str, str | None]:
     return {'url': os.environ.get('NETAPP_EIC_SIM_URL'),
             'username': os.environ.get('NETAPP_EIC_SIM_USER', 'admin'),
             'password': os.environ.get('NETAPP_EIC_SIM_PASSWORD', ''),
@@ -42,49 +43,62 @@ class ToolError(Exception):
 
 
 class _Client:
-    def __init__(self, config):
-        url = (config.get('url') or '').rstrip('/')
-        url = url.removesuffix('/_sim')
+    """A ``requests`` session on the simulator, verifying its CA."""
+
+    def __init__(self, config: Config) -> None:
+        url = (config.get('url') or '').rstrip('/').removesuffix('/_sim')
         if not url:
             raise ToolError('no simulator URL (set NETAPP_EIC_SIM_URL)')
         self.url = url
-        token = base64.b64encode(('{}:{}'.format(
-            config.get('username') or 'admin',
-            config.get('password') or '')).encode()).decode()
-        self.headers = {'Authorization': 'Basic ' + token,
-                        'Content-Type': 'application/json',
-                        'Accept': 'application/json'}
-        self.context = None
-        if url.startswith('https'):
-            self.context = ssl.create_default_context(
-                cafile=config.get('ca_file') or None)
+        self.session = requests.Session()
+        # The simulator is on loopback with its own CA: no proxy and no
+        # CA bundle from the environment.
+        self.session.trust_env = False
+        self.session.auth = (config.get('username') or 'admin',
+                             config.get('password') or '')
+        self.verify: str | bool = config.get('ca_file') or True
 
-    def call(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data,
-                                     method=method, headers=self.headers)
+    def call(self, method: str, path: str,
+             body: dict[str, Any] | None = None) -> dict[str, Any]:
         try:
-            with urllib.request.urlopen(req, context=self.context,
-                                        timeout=60) as resp:
-                return json.loads(resp.read() or b'{}')
-        except urllib.error.HTTPError as e:
-            raise ToolError(_error_text(e.read())) from None
-        except urllib.error.URLError as e:
+            resp = self.session.request(
+                method, self.url + path, json=body, verify=self.verify,
+                headers={'Accept': 'application/json'},
+                timeout=REQUEST_TIMEOUT)
+        except requests.RequestException as e:
             raise ToolError(f'cannot reach the simulator at {self.url}: '
-                            f'{e.reason}') from None
+                            f'{e}') from None
+        if not resp.ok:
+            raise ToolError(_error_text(resp))
+        try:
+            return dict(resp.json() or {})
+        except ValueError:
+            raise ToolError(f'not a JSON answer from {path}') from None
+
+    def close(self) -> None:
+        self.session.close()
 
 
-def _error_text(raw):
+def _error_text(resp: requests.Response) -> str:
     try:
-        error = json.loads(raw)['error']
+        error = resp.json()['error']
         return '{} (code {})'.format(error['message'], error['code'])
     except (ValueError, KeyError, TypeError):
-        return raw.decode(errors='replace')
+        return f'HTTP {resp.status_code}: {resp.text}'
 
 
-def copy(config, src_ip, dst_ip, src_path, dst_path, timeout=TIMEOUT):
+def copy(config: Config, src_ip: str, dst_ip: str, src_path: str,
+         dst_path: str, timeout: float = TIMEOUT) -> dict[str, Any]:
     """Run one offloaded copy; raises :class:`ToolError` on failure."""
     client = _Client(config)
+    try:
+        return _copy(client, src_ip, dst_ip, src_path, dst_path, timeout)
+    finally:
+        client.close()
+
+
+def _copy(client: _Client, src_ip: str, dst_ip: str, src_path: str,
+          dst_path: str, timeout: float) -> dict[str, Any]:
     body = client.call('POST', '/_sim/copyoffload', {
         'src_ip': src_ip, 'dst_ip': dst_ip, 'src_path': src_path,
         'dst_path': dst_path})
@@ -104,7 +118,7 @@ def copy(config, src_ip, dst_ip, src_path, dst_path, timeout=TIMEOUT):
         time.sleep(POLL_INTERVAL)
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='na_copyoffload_64',
         description='netapp-eic simulator stand-in for the NetApp copy '
@@ -114,7 +128,8 @@ def _parser():
     return parser
 
 
-def main(argv=None, config=None):
+def main(argv: Sequence[str] | None = None,
+         config: Config | None = None) -> int:
     """Console entry point; returns the exit status."""
     try:
         args = _parser().parse_args(argv)

@@ -5,6 +5,8 @@ The wire body is always ``{"error": {"message", "code", "target"?}}`` with a
 *string* code, because Cinder compares codes as strings.
 """
 
+from typing import Any
+
 
 class OntapError(Exception):
     """Base class: an error the simulator reports to its client."""
@@ -12,7 +14,9 @@ class OntapError(Exception):
     status = 400
     code = '262179'
 
-    def __init__(self, message, *, target=None, status=None, code=None):
+    def __init__(self, message: str, *, target: str | None = None,
+                 status: int | None = None,
+                 code: str | int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.target = target
@@ -21,7 +25,7 @@ class OntapError(Exception):
         if code is not None:
             self.code = str(code)
 
-    def body(self):
+    def body(self) -> dict[str, Any]:
         """The JSON body ONTAP would answer with."""
         error = {'message': self.message, 'code': str(self.code)}
         if self.target:
@@ -32,15 +36,37 @@ class OntapError(Exception):
 class BadRequest(OntapError):
     """Malformed or invalid input (ONTAP "Unexpected argument")."""
 
-    status = 400
-    code = '262179'
+
+class UnexpectedArgument(BadRequest):
+    """A query argument or body field the endpoint does not take.
+
+    Observed on ONTAP: ``{"message": "Unexpected argument \"x\".",
+    "code": "262179"}`` with no target.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f'Unexpected argument "{name}".')
+
+
+class InvalidValue(BadRequest):
+    """A value of the wrong type or outside its range.
+
+    ONTAP answers ``fields=bogus`` with code 262197 and the message
+    ``The value "bogus" is invalid for field "fields" (<field,...>)``; the
+    simulator answers every invalid value that way, with the field's type
+    in the parentheses.
+    """
+
+    code = '262197'
+
+    def __init__(self, field: str, value: object, kind: str) -> None:
+        super().__init__(f'The value "{value}" is invalid for field '
+                         f'"{field}" ({kind})', target=field)
 
 
 class NotFound(OntapError):
-    """A missing object (volume, SVM, job, ...).
-
-    ONTAP's "entry doesn't exist".
-    """
+    """A missing object (volume, SVM, job...): ONTAP's "entry doesn't
+    exist"."""
 
     status = 404
     code = '4'
@@ -68,14 +94,28 @@ class DestinationExists(OntapError):
 class CrossVolume(OntapError):
     """A file clone whose source and destination are in different FlexVols."""
 
-    status = 400
     code = '6684676'
+
+
+class SymlinkRefused(OntapError):
+    """A clone or copy whose source (or copy destination) is a symlink.
+
+    What ONTAP does is not documented; the simulator refuses (see
+    doc/simulator-coverage.rst).
+    """
+
+    code = '6684677'
+
+
+class ReadOnlyPath(OntapError):
+    """A write below ``.snapshot``, which is read-only on ONTAP."""
+
+    code = '6684678'
 
 
 class NoSpace(OntapError):
     """Not enough space in the destination FlexVol."""
 
-    status = 400
     code = '13'
 
 
@@ -93,11 +133,10 @@ class NotImplementedApi(OntapError):
     code = '3'
 
 
-class MethodNotAllowed(OntapError):
+class MethodNotAllowed(NotImplementedApi):
     """A known path called with a method it does not support."""
 
     status = 405
-    code = '3'
 
 
 class InternalError(OntapError):

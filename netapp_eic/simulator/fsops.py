@@ -12,11 +12,18 @@
 import errno
 import fcntl
 import os
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+
+from oslo_utils import units
 
 FICLONE = 0x40049409
-CHUNK = 1024 * 1024
+CHUNK = units.Mi
+#: Never write through a symbolic link.
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+Progress = Callable[[int], None]
 
 
 class CopyStopped(Exception):
@@ -27,7 +34,7 @@ class CopyFault(Exception):
     """An injected failure fired part-way through a copy."""
 
 
-def probe_reflink(directory):
+def probe_reflink(directory: str) -> bool:
     """Return True when FICLONE works between two files in ``directory``."""
     tag = uuid.uuid4().hex
     src = os.path.join(directory, f'.sim-probe-{tag}-src')
@@ -47,13 +54,21 @@ def probe_reflink(directory):
                 pass
 
 
-def reflink(src, dst):
-    """Make ``dst`` a copy-on-write clone of ``src`` (FICLONE)."""
-    with open(src, 'rb') as fsrc, open(dst, 'wb') as fdst:
-        fcntl.ioctl(fdst.fileno(), FICLONE, fsrc.fileno())
+def reflink(src: str, dst: str) -> None:
+    """Make ``dst`` a copy-on-write clone of ``src`` (FICLONE); neither
+    side is followed through a symbolic link."""
+    fd_in = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        fd_out = os.open(dst, _WRITE_FLAGS, 0o644)
+        try:
+            fcntl.ioctl(fd_out, FICLONE, fd_in)
+        finally:
+            os.close(fd_out)
+    finally:
+        os.close(fd_in)
 
 
-def data_runs(fd, size):
+def data_runs(fd: int, size: int) -> Iterator[tuple[int, int]]:
     """Yield ``(start, end)`` of each data run of an open file."""
     offset = 0
     while offset < size:
@@ -73,18 +88,19 @@ def data_runs(fd, size):
 class _Pacer:
     """Sleeps so that the data written stays under ``bps`` bytes/s."""
 
-    def __init__(self, bps, stop):
+    def __init__(self, bps: float | None,
+                 stop: threading.Event | None) -> None:
         self.bps = bps
         self.stop = stop
         self.start = time.monotonic()
         self.written = 0
 
-    def chunk(self):
+    def chunk(self) -> int:
         if not self.bps:
             return CHUNK
         return max(4096, min(CHUNK, int(self.bps) // 20))
 
-    def account(self, nbytes):
+    def account(self, nbytes: int) -> None:
         self.written += nbytes
         if not self.bps:
             return
@@ -95,8 +111,10 @@ class _Pacer:
             time.sleep(delay)
 
 
-def sparse_copy(src, dst, *, progress=None, throttle_bps=None, stop=None,
-                fail_at=None):
+def sparse_copy(src: str, dst: str, *, progress: Progress | None = None,
+                throttle_bps: float | None = None,
+                stop: threading.Event | None = None,
+                fail_at: int | None = None) -> None:
     """Copy ``src`` to ``dst`` progressively, preserving holes.
 
     ``dst`` is written under its own name (a failure leaves a partial
@@ -105,10 +123,10 @@ def sparse_copy(src, dst, *, progress=None, throttle_bps=None, stop=None,
     Event) aborts with :class:`CopyStopped`, ``fail_at`` (a byte offset) raises
     :class:`CopyFault` once the copy reaches it.
     """
-    fd_in = os.open(src, os.O_RDONLY)
+    fd_in = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
     try:
         size = os.fstat(fd_in).st_size
-        fd_out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd_out = os.open(dst, _WRITE_FLAGS, 0o644)
         try:
             _copy_runs(fd_in, fd_out, size, progress,
                        _Pacer(throttle_bps, stop), stop, fail_at)
@@ -121,14 +139,17 @@ def sparse_copy(src, dst, *, progress=None, throttle_bps=None, stop=None,
         progress(size)
 
 
-def _check(position, stop, fail_at):
+def _check(position: int, stop: threading.Event | None,
+           fail_at: int | None) -> None:
     if stop is not None and stop.is_set():
         raise CopyStopped()
     if fail_at is not None and position >= fail_at:
         raise CopyFault(position)
 
 
-def _copy_runs(fd_in, fd_out, size, progress, pacer, stop, fail_at):
+def _copy_runs(fd_in: int, fd_out: int, size: int, progress: Progress | None,
+               pacer: _Pacer, stop: threading.Event | None,
+               fail_at: int | None) -> None:
     _check(0, stop, fail_at)
     for start, end in data_runs(fd_in, size):
         pos = start
@@ -148,7 +169,7 @@ def _copy_runs(fd_in, fd_out, size, progress, pacer, stop, fail_at):
     _check(size, stop, fail_at)
 
 
-def _write_all(fd, data, offset):
+def _write_all(fd: int, data: bytes, offset: int) -> None:
     view = memoryview(data)
     while view:
         written = os.pwrite(fd, view, offset)
@@ -156,7 +177,7 @@ def _write_all(fd, data, offset):
         offset += written
 
 
-def clone_file(src, dst, mode):
+def clone_file(src: str, dst: str, mode: str) -> None:
     """Atomically make ``dst`` a clone of ``src``.
 
     ``mode`` is ``'reflink'`` (FICLONE) or ``'copy'`` (hole-preserving
@@ -171,7 +192,7 @@ def clone_file(src, dst, mode):
             reflink(src, tmp)
         else:
             sparse_copy(src, tmp)
-        os.chmod(tmp, os.stat(src).st_mode & 0o7777)
+        os.chmod(tmp, os.lstat(src).st_mode & 0o7777)
         os.replace(tmp, dst)
     except BaseException:
         try:
@@ -181,7 +202,7 @@ def clone_file(src, dst, mode):
         raise
 
 
-def allocated_bytes(path):
+def allocated_bytes(path: str) -> int:
     """Bytes allocated on disk under ``path`` (st_blocks * 512), recursive.
 
     ``.snapshot`` directories are not counted.
@@ -197,6 +218,6 @@ def allocated_bytes(path):
     return total
 
 
-def file_allocated(path):
-    """Bytes allocated on disk by one file."""
-    return os.stat(path).st_blocks * 512
+def file_allocated(path: str) -> int:
+    """Bytes allocated on disk by one file (a link is not followed)."""
+    return os.lstat(path).st_blocks * 512

@@ -4,7 +4,7 @@
 A topology is a plain dict::
 
     cluster:    {name, version: "9.14.1"}
-    nodes:      [{name, model}]
+    nodes:      [{name, model, all_flash}]
     aggregates: [{name, node, size}]
     volume_size: 100GiB            # default FlexVol size
     svms:
@@ -15,18 +15,24 @@ A topology is a plain dict::
           - {name: vol_cinder_a, size: 100GiB, junction: /vol_cinder_a,
              aggregate: aggr1, snapshot_reserve_percent: 5}
 
-Sizes are integers (bytes) or strings with a unit (``100GiB``, ``1T``).
-:func:`load_topology` fills every default so the models see a complete dict.
+Sizes are integers (bytes) or strings in IEC units as
+``oslo_utils.strutils.string_to_bytes`` reads them (``100GiB``, ``1TiB``,
+``512MiB``, ``4096B``). :func:`load_topology` fills every default so the
+models see a complete dict. YAML files need PyYAML, part of the
+``netapp-eic[simulator]`` extra.
 """
 
 import copy
 import json
 import os
 import re
+from typing import Any
 
-GIB = 1024 ** 3
+from oslo_utils import strutils, units
 
-DEFAULT_TOPOLOGY = {
+Spec = dict[str, Any]
+
+DEFAULT_TOPOLOGY: Spec = {
     'cluster': {'name': 'cluster1', 'version': '9.14.1'},
     'nodes': [{'name': 'node1', 'model': 'AFF-A250'}],
     'aggregates': [{'name': 'aggr1', 'node': 'node1', 'size': '1TiB'}],
@@ -39,55 +45,67 @@ DEFAULT_TOPOLOGY = {
          'volumes': [{'name': 'vol_vs1'}]},
     ],
 }
-
-_UNITS = {'': 1, 'b': 1, 'k': 1024, 'm': 1024 ** 2, 'g': 1024 ** 3,
-          't': 1024 ** 4, 'p': 1024 ** 5}
-_SIZE_RE = re.compile(r'^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$',
-                      re.IGNORECASE)
+_FLEXVOL_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 
 
 class TopologyError(ValueError):
     """The topology file or dict is invalid."""
 
 
-def parse_size(value):
-    """Return a size in bytes from an int or a string such as ``'100GiB'``."""
+def parse_size(value: object) -> int:
+    """Bytes from an int or an IEC size string such as ``'100GiB'``."""
     if isinstance(value, bool):
         raise TopologyError(f'invalid size: {value!r}')
-    if isinstance(value, (int, float)):
-        return int(value)
-    match = _SIZE_RE.match(str(value))
-    if not match:
+    if isinstance(value, int):
+        size = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            size = (int(text) if text.isdigit() else
+                    strutils.string_to_bytes(text, 'IEC', return_int=True))
+        except ValueError:
+            raise TopologyError(
+                f'invalid size: {value!r} (use bytes or IEC units such as '
+                '100GiB)') from None
+    else:
         raise TopologyError(f'invalid size: {value!r}')
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    if size < 0:
+        raise TopologyError(f'invalid size: {value!r}')
+    return size
 
 
-def parse_version(text):
+def parse_version(text: object) -> tuple[int, int, int]:
     """Return ``(generation, major, minor)`` from ``'9.14.1'``."""
-    parts = [int(p) for p in str(text).split('.')]
-    if len(parts) != 3:
-        raise TopologyError(f'cluster version must be X.Y.Z: {text!r}')
-    return tuple(parts)
+    try:
+        generation, major, minor = (int(p) for p in str(text).split('.'))
+    except ValueError:
+        raise TopologyError(
+            f'cluster version must be X.Y.Z: {text!r}') from None
+    return generation, major, minor
 
 
-def _read_file(path):
+def _read_file(path: str | os.PathLike[str]) -> object:
     with open(path, encoding='utf-8') as f:
         text = f.read()
     if str(path).endswith('.json'):
         return json.loads(text)
     try:
         import yaml
-    except ImportError:  # pragma: no cover - PyYAML is optional
-        return json.loads(text)
+    except ImportError:
+        raise TopologyError(
+            f'{path}: reading a YAML topology needs PyYAML; install '
+            '"netapp-eic[simulator]" or give a .json file') from None
     return yaml.safe_load(text)
 
 
-def load_topology(source=None):
+def load_topology(source: Spec | str | os.PathLike[str] | None = None
+                  ) -> Spec:
     """Return a complete, validated topology dict.
 
     ``source`` is None (the default topology), a dict, or the path of a
     YAML or JSON file.
     """
+    raw: object
     if source is None:
         raw = copy.deepcopy(DEFAULT_TOPOLOGY)
     elif isinstance(source, dict):
@@ -101,7 +119,7 @@ def load_topology(source=None):
     return _normalize(raw)
 
 
-def _normalize(raw):
+def _normalize(raw: Spec) -> Spec:
     cluster = dict(raw.get('cluster') or {})
     cluster.setdefault('name', 'cluster1')
     cluster['version'] = str(cluster.get('version', '9.14.1'))
@@ -109,7 +127,7 @@ def _normalize(raw):
     nodes = [_node(n) for n in raw.get('nodes') or [{'name': 'node1'}]]
     aggrs = [_aggregate(a, nodes[0]['name'])
              for a in raw.get('aggregates') or [{'name': 'aggr1'}]]
-    default_size = parse_size(raw.get('volume_size', 100 * GIB))
+    default_size = parse_size(raw.get('volume_size', 100 * units.Gi))
     svms = [_svm(s, aggrs[0]['name'], default_size)
             for s in raw.get('svms') or []]
     if not svms:
@@ -121,7 +139,7 @@ def _normalize(raw):
             'volume_size': default_size, 'svms': svms}
 
 
-def _check_unique(names, what):
+def _check_unique(names: list[str], what: str) -> None:
     seen = set()
     for name in names:
         if name in seen:
@@ -129,21 +147,20 @@ def _check_unique(names, what):
         seen.add(name)
 
 
-def _node(raw):
-    node = {'name': raw['name'], 'model': raw.get('model', 'AFF-A250')}
-    node['all_flash'] = bool(raw.get('all_flash', True))
-    return node
+def _node(raw: Spec) -> Spec:
+    return {'name': raw['name'], 'model': raw.get('model', 'AFF-A250'),
+            'all_flash': bool(raw.get('all_flash', True))}
 
 
-def _aggregate(raw, node):
+def _aggregate(raw: Spec, node: str) -> Spec:
     return {'name': raw['name'], 'node': raw.get('node', node),
-            'size': parse_size(raw.get('size', 1024 * GIB)),
+            'size': parse_size(raw.get('size', units.Ti)),
             'raid_type': raw.get('raid_type', 'raid_dp'),
             'storage_type': raw.get('storage_type', 'ssd'),
             'disk_type': raw.get('disk_type', 'SSD')}
 
 
-def _svm(raw, aggr, default_size):
+def _svm(raw: Spec, aggr: str, default_size: int) -> Spec:
     name = raw['name']
     lifs = []
     for i, lif in enumerate(raw.get('lifs') or []):
@@ -157,11 +174,11 @@ def _svm(raw, aggr, default_size):
             'vstorage_enabled': bool(raw.get('vstorage_enabled', True))}
 
 
-def _volume(raw, aggr, default_size):
+def _volume(raw: Spec | str, aggr: str, default_size: int) -> Spec:
     if isinstance(raw, str):
         raw = {'name': raw}
     name = raw['name']
-    if not re.match(r'^[A-Za-z_][A-Za-z0-9_]*$', name):
+    if not _FLEXVOL_NAME.match(name):
         raise TopologyError(f'invalid FlexVol name: {name!r}')
     junction = raw.get('junction', '/' + name)
     if not junction.startswith('/'):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from netapp_eic import exception
-from tests.unit.ontap.helpers import MiB, flexvol, read, write
+from tests.unit.ontap.helpers import MiB, flexvol, read, share_dir, write
 
 
 def test_file_info(client, sim):
@@ -80,6 +80,35 @@ def test_copy_failure(client, sim, return_timeout):
     with pytest.raises(exception.OntapJobFailed):
         job = client.start_copy(src, dst, return_timeout=return_timeout)
         client.wait_job(job, timeout=30)
+
+
+def test_clone_error_found_after_the_start(client, sim):
+    """ONTAP may report a missing source as a failed job (202, then the
+    poll): the simulator's ``defer_errors`` fault answers that way."""
+    sim.add_fault(method='POST', path='/api/storage/file/clone',
+                  defer_errors=True)
+    vol = flexvol(client, 'vol_cinder_a')
+    with pytest.raises(exception.OntapJobFailed) as err:
+        client.clone_file(vol, 'missing', 'dst')
+    assert 'not found' in str(err.value)
+    assert not os.path.exists(os.path.join(
+        share_dir(sim, '127.0.0.1', 'vol_cinder_a'), 'dst'))
+
+
+@pytest.mark.parametrize('return_timeout', [0, 10])
+def test_copy_error_found_after_the_start(client, sim, return_timeout):
+    """A missing source reported by the copy job: polled (202) or in the
+    answer (failed within ``return_timeout``: an error body with the
+    job)."""
+    _d, src, dst = _copy_paths(client, sim)
+    os.unlink(os.path.join(share_dir(sim, '127.0.0.1', 'vol_glance'),
+                           'images', 'img'))
+    sim.add_fault(method='POST', path='/api/storage/file/copy',
+                  defer_errors=True)
+    with pytest.raises(exception.OntapJobFailed) as err:
+        job = client.start_copy(src, dst, return_timeout=return_timeout)
+        client.wait_job(job, timeout=30)
+    assert 'not found' in str(err.value)
 
 
 def test_copy_timeout_then_cancel(client, sim):

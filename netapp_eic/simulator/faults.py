@@ -1,0 +1,89 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""Injected faults, matched on method and path glob.
+
+A fault fires ``count`` times (forever when None). ``status`` (with
+``code`` and ``message``) answers that HTTP error with an ONTAP body;
+``delay`` sleeps first; the job effects are handed to the clone or copy
+the request starts: ``fail_after_percent`` (a copy fails after that share
+of its bytes), ``throttle_bps`` (a copy's rate cap), ``no_space`` (the
+destination is full), ``defer_errors`` (errors found in the request's
+files become a failed job instead of an error answer).
+"""
+
+import fnmatch
+import threading
+import time
+from typing import Any
+
+from netapp_eic.simulator import errors
+
+JOB_EFFECTS = ('fail_after_percent', 'throttle_bps', 'no_space',
+               'defer_errors')
+FAULT_KEYS = frozenset({'method', 'path', 'count', 'status', 'code',
+                        'message', 'delay', *JOB_EFFECTS})
+Fault = dict[str, Any]
+
+
+class Faults:
+    """The fault table of one simulator."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    def add(self, spec: Fault) -> Fault:
+        unknown = set(spec) - FAULT_KEYS
+        if unknown:
+            raise errors.BadRequest('Unknown fault keys: {}'.format(
+                ', '.join(sorted(unknown))))
+        fault: Fault = {'method': str(spec.get('method', '*')).upper(),
+                        'path': spec.get('path', '*'),
+                        'count': spec.get('count')}
+        for key in FAULT_KEYS - {'method', 'path', 'count'}:
+            if spec.get(key) is not None:
+                fault[key] = spec[key]
+        with self._lock:
+            fault['id'] = self._next_id
+            self._next_id += 1
+            self._faults.append(fault)
+        return dict(fault)
+
+    def records(self) -> list[Fault]:
+        with self._lock:
+            return [dict(f) for f in self._faults]
+
+    def clear(self, fault_id: int | None = None) -> None:
+        """Remove one fault, or all of them when ``fault_id`` is None."""
+        with self._lock:
+            self._faults = [f for f in self._faults
+                            if fault_id is not None and f['id'] != fault_id]
+
+    def fire(self, method: str, path: str) -> list[Fault]:
+        """Faults matching this request; each use consumes one ``count``."""
+        fired = []
+        with self._lock:
+            for fault in list(self._faults):
+                if fault['method'] not in ('*', method):
+                    continue
+                if not fnmatch.fnmatchcase(path, fault['path']):
+                    continue
+                fired.append(dict(fault))
+                if fault['count'] is not None:
+                    fault['count'] -= 1
+                    if fault['count'] <= 0:
+                        self._faults.remove(fault)
+        return fired
+
+    def apply(self, method: str, path: str) -> dict[str, Any]:
+        """Fire the matching faults: sleep, raise, or return job effects."""
+        effects: dict[str, Any] = {}
+        for fault in self.fire(method, path):
+            if fault.get('delay'):
+                time.sleep(float(fault['delay']))
+            if fault.get('status'):
+                raise errors.OntapError(
+                    fault.get('message', f'Injected fault on {method} {path}'),
+                    status=fault['status'], code=fault.get('code', '5'))
+            effects.update({k: fault[k] for k in JOB_EFFECTS if k in fault})
+        return effects
