@@ -237,6 +237,27 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                   'secs': outcome.seconds,
                   'skipped': '; '.join(skipped) or 'no path skipped'})
 
+    def _get_pool_stats(self, filter_function: typing.Any = None,
+                        goodness_function: typing.Any = None
+                        ) -> list[dict[str, typing.Any]]:
+        """The parent's pools, each with what the scheduler's
+        ImageCacheWeigher reads about its image cache."""
+        pools: list[dict[str, typing.Any]] = super()._get_pool_stats(
+            filter_function=filter_function,
+            goodness_function=goodness_function)
+        if self._eic is None:
+            return pools
+        limit = self.configuration.netapp_eic_scheduler_report_images
+        for pool in pools:
+            pool['netapp_eic_version'] = netapp_eic.__version__
+            try:
+                pool.update(self._eic.pool_report(pool['pool_name'], limit))
+            except Exception as e:
+                LOG.warning('EIC cache report of pool %(pool)s failed: '
+                            '%(err)s', {'pool': pool.get('pool_name'),
+                                        'err': e}, exc_info=True)
+        return pools
+
     def _warn_copyoffload_deprecated(self) -> None:
         if self.configuration.netapp_copyoffload_tool_path:
             versionutils.report_deprecated_feature(

@@ -92,6 +92,30 @@ eic_opts: list[cfg.Opt] = [
                      'not accelerated and take the generic download path. '
                      'Cinder\'s image_conversion_disable option still '
                      'applies and forbids conversion when set.'),
+    cfg.IntOpt('netapp_eic_scheduler_report_images',
+               default=100,
+               min=0,
+               help='Most image ids, most recently used first, a pool '
+                    'reports to the scheduler as cached (the pool '
+                    'capability netapp_eic_cached_images, read by '
+                    'netapp_eic.scheduler.ImageCacheWeigher); the count '
+                    'of entries is always reported.'),
+]
+
+#: Options of the scheduler (cinder-scheduler's ``[DEFAULT]``).
+scheduler_opts: list[cfg.Opt] = [
+    cfg.FloatOpt('netapp_eic_image_cache_weight_multiplier',
+                 default=2.0,
+                 help='Multiplier of ImageCacheWeigher, which favours, for a '
+                      'volume created from an image, the pools of '
+                      'netapp-eic backends holding that image in their '
+                      'cache (a constant-time clone instead of a copy), '
+                      'then those whose FlexVol holds a Glance store (a '
+                      'direct clone). Weights are normalized to 0..1 before '
+                      'this multiplier applies; CapacityWeigher\'s '
+                      'default multiplier is 1.0, so a value above 1.0 '
+                      'lets the cache win over free capacity. 0 turns the '
+                      'weigher off.'),
 ]
 
 
@@ -108,6 +132,7 @@ def _register() -> None:
     else:
         group = configuration.SHARED_CONF_GROUP
     cfg.CONF.register_opts(eic_opts, group=group)
+    cfg.CONF.register_opts(scheduler_opts)
 
 
 _register()
@@ -116,7 +141,9 @@ _register()
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     """Return the options for ``oslo-config-generator``.
 
-    The group is Cinder's ``backend_defaults``, the group under which
-    Cinder's own generator lists the NetApp driver options.
+    The backend options are in Cinder's ``backend_defaults``, the group
+    under which Cinder's own generator lists the NetApp driver options; the
+    scheduler's are in ``DEFAULT``.
     """
-    return [(SHARED_CONF_GROUP, copy.deepcopy(eic_opts))]
+    return [(SHARED_CONF_GROUP, copy.deepcopy(eic_opts)),
+            ('DEFAULT', copy.deepcopy(scheduler_opts))]

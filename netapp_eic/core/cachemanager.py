@@ -140,6 +140,17 @@ class CacheManager:
                                     'verified': record.verified})
         return None
 
+    def servable(self, record: records.Record) -> bool:
+        """Whether an entry with this (valid) record may be cloned from
+        under the settings (verified, or no hash to verify against)."""
+        return (record.verified or record.content is None or
+                not self.settings.verify_content)
+
+    def under_pressure(self, pool: Pool) -> bool:
+        """Whether ``pool`` is beyond a budget or short of free space."""
+        return bool(eviction.victims(pool.cache.entries(), self.settings,
+                                     self._space(pool)))
+
     # -- eviction -----------------------------------------------------------
 
     def evict(self, pool: Pool, keep: collections.abc.Container[str] = (),

@@ -99,6 +99,27 @@ class Engine:
         return self._steps.register(volume_name, self.pools.get(pool),
                                     image_meta, image_size)
 
+    def pool_report(self, share: str, max_images: int) -> dict[str, object]:
+        """What the scheduler may know of a pool's cache: the images it
+        holds a servable entry for (most recently used first, at most
+        ``max_images``), their count and bytes, whether the pool is over a
+        budget or short of space (then placement must not favour it), and
+        whether a Glance store lives in its FlexVol (direct clones)."""
+        pool = self.pools.get(share)
+        manager = self._steps.cache
+        entries = [e for e in pool.cache.entries() if e.record is not None
+                   and manager.servable(e.record)]
+        entries.sort(key=lambda e: e.last_used, reverse=True)
+        return {
+            'netapp_eic_cached_images': [e.image_id for e in
+                                         entries[:max_images]],
+            'netapp_eic_cached_image_count': len(entries),
+            'netapp_eic_cache_bytes': sum(e.allocated for e in entries),
+            'netapp_eic_cache_pressure': manager.under_pressure(pool),
+            'netapp_eic_direct_clone_store':
+                pool.flexvol.uuid in self._facts.image_flexvols,
+        }
+
     def maintain(self, max_temp_age: float) -> dict[str, list[str]]:
         """The periodic cache task of every mounted pool: evict down to
         the budgets (least recently used first), remove records without an

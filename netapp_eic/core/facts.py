@@ -43,6 +43,9 @@ class FactGatherer:
         self.pools = ctx.pools
         self.settings = ctx.settings
         self.cache = cachemanager.CacheManager(ctx)
+        #: UUIDs of the mounted FlexVols a Glance image file was found in:
+        #: where a direct clone is possible (reported to the scheduler).
+        self.image_flexvols: set[str] = set()
 
     def gather(self, request: CreateRequest
                ) -> tuple[planner.Facts, Pool | None]:
@@ -101,6 +104,7 @@ class FactGatherer:
             mounted = mounts.get(resolved.flexvol.uuid)
             if mounted is not None:
                 local_files.append(mounted.local(resolved.path))
+                self.image_flexvols.add(resolved.flexvol.uuid)
             if resolved.flexvol.uuid == dest.flexvol.uuid:
                 local = local or source
             else:

@@ -13,6 +13,7 @@ import fixtures
 from cinder.tests.unit import utils as test_utils
 from oslo_utils import units
 
+import netapp_eic
 from netapp_eic.core import cache
 from netapp_eic.core import records
 from netapp_eic.driver import NetAppEicNfsDriver
@@ -492,6 +493,40 @@ class InterfaceTestCase(base.TestCase):
         self.assertIn('netapp_eic_file_copy_timeout', names)
         self.assertIn('netapp_copyoffload_tool_path', names)
         self.assertIn('expiry_thres_minutes', names)
+
+
+class StatsTestCase(EicTestCase):
+
+    def test_pools_report_their_cache_to_the_scheduler(self):
+        drv = self.driver()
+        local_id, _ = self.image(self.glance_in_pool, seed=30)
+        self.clone(drv, self.glance_in_pool, local_id)
+        remote_id, _ = self.image(self.glance, seed=31)
+        self.clone(drv, self.glance, remote_id)
+        pools = {p['pool_name']: p for p in
+                 drv.get_volume_stats(refresh=True)['pools']}
+        a, b = pools[POOL_A], pools[POOL_B]
+        self.assertEqual(netapp_eic.__version__, a['netapp_eic_version'])
+        self.assertEqual([remote_id, local_id],
+                         a['netapp_eic_cached_images'])
+        self.assertEqual(2, a['netapp_eic_cached_image_count'])
+        self.assertGreater(a['netapp_eic_cache_bytes'], 0)
+        self.assertTrue(a['netapp_eic_direct_clone_store'])
+        self.assertFalse(a['netapp_eic_cache_pressure'])
+        self.assertEqual([], b['netapp_eic_cached_images'])
+        self.assertFalse(b['netapp_eic_direct_clone_store'])
+
+    def test_budget_exceeded_is_reported_as_pressure(self):
+        drv = self.driver(netapp_eic_cache_max_entries=1)
+        first, _ = self.image(self.glance_in_pool, seed=32)
+        self.clone(drv, self.glance_in_pool, first)
+        pool = self.storage.share_dir(POOL_A)
+        with open(os.path.join(pool, records.entry_name('in-tree')),
+                  'wb') as f:
+            f.write(b'legacy entry without a record')
+        pools = {p['pool_name']: p for p in
+                 drv.get_volume_stats(refresh=True)['pools']}
+        self.assertTrue(pools[POOL_A]['netapp_eic_cache_pressure'])
 
 
 class LoggingTestCase(EicTestCase):

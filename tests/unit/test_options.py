@@ -17,26 +17,31 @@ EXPECTED = {
     'netapp_eic_cache_max_entries': 0,
     'netapp_eic_cache_max_size_gb': 0.0,
     'netapp_eic_convert_images': True,
+    'netapp_eic_scheduler_report_images': 100,
 }
+SCHEDULER = {'netapp_eic_image_cache_weight_multiplier': 2.0}
 PARENT_OPTS = ('netapp_copyoffload_tool_path', 'thres_avl_size_perc_start',
                'thres_avl_size_perc_stop', 'expiry_thres_minutes')
 
 
 def test_list_opts_pinned():
-    [(group, opts)] = options.list_opts()
+    [(group, opts), (scheduler_group, scheduler)] = options.list_opts()
     assert group == 'backend_defaults'
     assert [o.name for o in opts] == list(EXPECTED)
+    assert scheduler_group == 'DEFAULT'
+    assert [o.name for o in scheduler] == list(SCHEDULER)
 
 
 def test_defaults_and_help():
-    [(_group, opts)] = options.list_opts()
-    for opt in opts:
-        assert opt.help and len(opt.help) > 20, opt.name
-        assert opt.default == EXPECTED[opt.name], opt.name
+    for _group, opts in options.list_opts():
+        for opt in opts:
+            assert opt.help and len(opt.help) > 20, opt.name
+            assert opt.default == dict(EXPECTED, **SCHEDULER)[opt.name], \
+                opt.name
 
 
 def test_list_opts_is_a_copy():
-    [(_group, opts)] = options.list_opts()
+    [(_group, opts), _scheduler] = options.list_opts()
     assert opts[0] is not options.eic_opts[0]
 
 
