@@ -27,28 +27,9 @@ def write_shares_file(path, shares):
 
 def _register_driver_opts(config):
     """Register, in the backend group, every option a NetApp NFS driver
-    (and netapp-eic) reads."""
-    from cinder.volume import driver as volume_driver
-    from cinder.volume.drivers.netapp import options as na_opts
-    from cinder.volume.drivers import nfs, remotefs
-
-    from netapp_eic import options
-    for opts in (volume_driver.volume_opts, remotefs.nas_opts,
-                 remotefs.volume_opts, nfs.nfs_opts, na_opts.netapp_proxy_opts,
-                 na_opts.netapp_connection_opts,
-                 na_opts.netapp_transport_opts,
-                 na_opts.netapp_basicauth_opts,
-                 na_opts.netapp_certificateauth_opts,
-                 na_opts.netapp_provisioning_opts,
-                 na_opts.netapp_cluster_opts,
-                 na_opts.netapp_img_cache_opts,
-                 na_opts.netapp_nfs_extra_opts,
-                 na_opts.netapp_san_opts,
-                 na_opts.netapp_replication_opts,
-                 na_opts.netapp_support_opts,
-                 na_opts.netapp_migration_opts,
-                 options.eic_opts):
-        config.append_config_values(opts)
+    (and netapp-eic) reads: the same lists as ``netapp-eic`` registers."""
+    from netapp_eic import backend
+    backend.register_backend_opts(config)
 
 
 def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,

@@ -35,6 +35,11 @@ def lock_name(image_id: str, dest: Pool) -> str:
     return 'netapp-eic-%s-%s' % (image_id, dest.flexvol.uuid)
 
 
+def _entry_source(dest: Pool, image_id: str) -> str:
+    return 'cache entry %s in FlexVol %s' % (cache.entry_name(image_id),
+                                            dest.flexvol.name)
+
+
 class StepRunner:
     """Carries out a plan for one backend."""
 
@@ -75,6 +80,7 @@ class StepRunner:
                   dest: Pool, outcome: Outcome) -> None:
         if step.path is Path.CACHE_CLONE:
             self._clone_from_cache(dest, request)
+            outcome.source = _entry_source(dest, request.image_id)
             return
         with self.host.lock(lock_name(request.image_id, dest)):
             found = dest.cache.lookup(request.image_id,
@@ -83,6 +89,8 @@ class StepRunner:
                     found.state is CacheState.FRESH):
                 outcome.note = 'cache filled by a concurrent request'
                 self._clone_from_cache(dest, request)
+                outcome.source = _entry_source(dest, request.image_id)
+                outcome.waited = True
                 return
             if found.state is CacheState.STALE:
                 LOG.info('Removing stale cache entry: %s', found.reason)

@@ -15,6 +15,7 @@ EXPECTED = {
     'netapp_eic_visibility_timeout': 10.0,
     'netapp_eic_cache_enabled': True,
     'netapp_eic_convert_images': True,
+    'netapp_eic_allow_untested_cinder': False,
 }
 PARENT_OPTS = ('netapp_copyoffload_tool_path', 'thres_avl_size_perc_start',
                'thres_avl_size_perc_stop', 'expiry_thres_minutes')
