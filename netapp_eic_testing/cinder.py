@@ -32,22 +32,11 @@ def _register_driver_opts(config):
     backend.register_backend_opts(config)
 
 
-def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,
-                              backend=BACKEND, shares_dir=None, **overrides):
-    """A real ``cinder.volume.configuration.Configuration`` for ``sim``.
-
-    The values are loaded into oslo.config exactly as a ``[backend]``
-    section of ``cinder.conf`` would be (raw strings, parsed by the option
-    types), so code that looks the section up by name, such as NetApp's
-    ``get_client_for_backend``, finds it. TLS verification is on, with the
-    simulator's CA as the trusted bundle. ``overrides`` win over the values
-    here; None drops an option.
-    """
-    from cinder.common import config as cinder_config
-    from cinder.volume import configuration
-    from cinder.volume import driver as volume_driver
-    from oslo_config import fixture as config_fixture
-
+def backend_values(sim, mounts, shares=DEFAULT_SHARES, backend=BACKEND,
+                   shares_dir=None, **overrides):
+    """The ``[backend]`` options of a NetApp NFS backend on ``sim`` (the
+    ``nfs_shares_config`` file is written); ``overrides`` win, None drops
+    an option."""
     shares_dir = shares_dir or os.path.dirname(mounts.mount_point_base)
     shares_file = write_shares_file(
         os.path.join(shares_dir, '%s-shares.conf' % backend), shares)
@@ -72,8 +61,43 @@ def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,
         'nas_secure_file_permissions': 'false',
     }
     values.update(overrides)
-    values = {name: value for name, value in values.items()
-              if value is not None}
+    return {name: value for name, value in values.items()
+            if value is not None}
+
+
+def write_cinder_conf(path, sections):
+    """Write a ``cinder.conf`` of ``{section: {option: value}}``; lists
+    become comma-separated values. Returns ``path``."""
+    lines = []
+    for section, values in sections.items():
+        lines.append('[%s]' % section)
+        for name, value in values.items():
+            if isinstance(value, (list, tuple)):
+                value = ','.join(str(v) for v in value)
+            lines.append('%s = %s' % (name, value))
+        lines.append('')
+    with open(path, 'w') as conf_file:
+        conf_file.write('\n'.join(lines))
+    return path
+
+
+def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,
+                              backend=BACKEND, shares_dir=None, **overrides):
+    """A real ``cinder.volume.configuration.Configuration`` for ``sim``.
+
+    The values (:func:`backend_values`) are loaded into oslo.config exactly
+    as a ``[backend]`` section of ``cinder.conf`` would be (raw strings,
+    parsed by the option types), so code that looks the section up by
+    name, such as NetApp's ``get_client_for_backend``, finds it. TLS
+    verification is on, with the simulator's CA as the trusted bundle.
+    """
+    from cinder.common import config as cinder_config
+    from cinder.volume import configuration
+    from cinder.volume import driver as volume_driver
+    from oslo_config import fixture as config_fixture
+
+    values = backend_values(sim, mounts, shares, backend, shares_dir,
+                            **overrides)
     conf = cinder_config.CONF
     # load_raw_values only adds a parsed "file" to the namespace (newest
     # wins), as reading cinder.conf does; it needs no fixture setUp.
