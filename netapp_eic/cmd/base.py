@@ -151,9 +151,7 @@ def _register_cluster_opt(conf: typing.Any) -> None:
     ``cinder.cmd.volume``, which cannot be imported here (it patches the
     process for the service); register it when it is missing."""
     from oslo_config import cfg
-    try:
-        conf.cluster
-    except cfg.NoSuchOptError:
+    if 'cluster' not in conf:
         conf.register_opt(cfg.StrOpt(
             'cluster', help='Name of the cluster of cinder-volume hosts '
                             'serving a backend active/active.'))
