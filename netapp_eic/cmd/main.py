@@ -9,6 +9,7 @@ import typing
 from cliff import app
 from cliff import command
 from cliff import commandmanager
+from cliff import help
 
 import netapp_eic
 from netapp_eic.cmd import base
@@ -34,6 +35,7 @@ class NetAppEicApp(app.App):
     backend stanza; the configuration is read only when a command needs
     it, so that ``--help`` works anywhere."""
 
+    NAME = 'netapp-eic'
     # Warnings and errors on stderr by default; -v adds the INFO lines
     # (progress of long copies), --debug tracebacks.
     DEFAULT_VERBOSE_LEVEL = 0
@@ -97,7 +99,11 @@ class NetAppEicApp(app.App):
 def main(argv: list[str] | None = None) -> int:
     """Console entry point of ``netapp-eic``."""
     base.drop_ca_environment()
-    return int(NetAppEicApp().run(sys.argv[1:] if argv is None else argv))
+    try:
+        return int(NetAppEicApp().run(sys.argv[1:] if argv is None
+                                      else argv))
+    except help.HelpExit:
+        return 0
 
 
 if __name__ == '__main__':
