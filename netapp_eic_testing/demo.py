@@ -173,7 +173,7 @@ class Demo:
         download = [row[3] for row in self.rows if row[0] == DOWNLOAD_ROW]
         header = ('scenario', 'path', 'volume made from', 'seconds',
                   'speed-up', 'host bytes', 'data')
-        fmt = '%-36s %-13s %-42s %7s %8s %10s %4s\n'
+        fmt = '%-38s %-13s %-42s %7s %8s %10s %4s\n'
         out.write(fmt % header)
         for label, path, source, seconds, host_bytes, ok in self.rows:
             out.write(fmt % (label, path, source, '%.3f' % seconds,
