@@ -194,7 +194,7 @@ class Demo:
             json.dump(dict(service.show(self.ctx, image_id),
                            locations=locations, direct_url=direct_url),
                       meta_file, default=str)
-        for args in (['doctor', '--max-width', '150'],
+        for args in (['doctor', '--max-width', '110'],
                      ['explain', '--image-meta', meta_path]):
             argv = [sys.executable, '-m', 'netapp_eic.cmd.main',
                     '--config-file', self.cinder_conf, '--backend',

@@ -74,11 +74,11 @@ class Bench(base.EicLister):
                     bar.close()
                 mode = sim.clone_mode
         title = ('netapp-eic bench: raw image of %d MiB, median of %d '
-                 'runs; simulator clones by %s' % (
+                 'runs;\nembedded simulator, clones by %s' % (
                      parsed_args.size_mib, parsed_args.runs, mode))
         chart.draw(parsed_args.output, timings, title)
         self.app.stderr.write('%s\nchart: %s\n' % (
-            title, os.path.abspath(parsed_args.output)))
+            title.replace('\n', ' '), os.path.abspath(parsed_args.output)))
         return COLUMNS, rows(timings)
 
 

@@ -36,7 +36,7 @@ def draw(path: str, timings: list[benchrun.Timing], title: str) -> None:
     names = [t.name for t in timings][::-1]
     medians = [t.median for t in timings][::-1]
     kinds = [t.kind for t in timings][::-1]
-    figure, axes = plt.subplots(figsize=(8, 0.45 * len(names) + 1.6),
+    figure, axes = plt.subplots(figsize=(8, 0.45 * len(names) + 2.2),
                                 dpi=100)
     try:
         bars = axes.barh(names, medians,
@@ -52,7 +52,8 @@ def draw(path: str, timings: list[benchrun.Timing], title: str) -> None:
         handles = [plt.Rectangle((0, 0), 1, 1, color=COLOURS[k])
                    for k in LEGEND]
         axes.legend(handles, list(LEGEND.values()), fontsize=8,
-                    loc='lower right')
+                    loc='upper center', bbox_to_anchor=(0.5, -0.16),
+                    ncol=len(LEGEND), frameon=False)
         axes.margins(x=0.25)
         figure.tight_layout()
         figure.savefig(path, format='png')

@@ -293,7 +293,7 @@ def test_bench_writes_its_chart(tmp_path):
     assert all(float(r['Median s']) > 0 for r in table)
     assert table[2]['Time vs bare op'].endswith('x bare ONTAP File Copy')
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
-    assert 'simulator clones by ' in err
+    assert 'embedded simulator, clones by ' in err
     assert [p for p in os.listdir(tmp_path)] == ['bench.png']
 
 
