@@ -11,6 +11,7 @@ required (Glance's ``noauth``). Serves on 127.0.0.1, port 0.
 
 import http.server
 import json
+import socketserver
 import threading
 
 
@@ -45,6 +46,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    """One real OS thread per connection, as the simulator's server: a
+    green ``http.server`` left by Cinder's test package (eventlet's
+    ``import_patched``) would serve in greenlets and stall."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def process_request(self, request, client_address):
+        threading.Thread(target=self.process_request_thread,
+                         args=(request, client_address),
+                         daemon=True).start()
+
+
 class GlanceApi:
     """The HTTP stand-in; ``requests`` lists the paths asked."""
 
@@ -55,8 +70,7 @@ class GlanceApi:
         self._thread = None
 
     def __enter__(self):
-        self._server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                       _Handler)
+        self._server = _Server(('127.0.0.1', 0), _Handler)
         self._server.api = self
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={'poll_interval': 0.05},

@@ -141,13 +141,21 @@ def test_doctor_fails_on_a_share_that_is_no_flexvol(stack, tmp_path):
     assert found['mount %s' % bogus]['Result'] == 'warn'
 
 
-def test_doctor_active_active_needs_shared_locks(stack, tmp_path):
-    conf = write_conf(stack, tmp_path, default={'cluster': 'az1'})
+def test_doctor_active_active_and_copy_offload(stack, tmp_path):
+    tool = stack.sim.write_copyoffload_tool(str(tmp_path))
+    conf = write_conf(stack, tmp_path, default={'cluster': 'az1'},
+                      netapp_copyoffload_tool_path=tool)
     status, out, _err = run(conf, 'doctor', '-f', 'json')
     assert status == 1
-    check = rows(out)['coordination']
-    assert check['Result'] == 'fail'
-    assert 'cluster = az1' in check['Detail']
+    found = rows(out)
+    assert found['coordination']['Result'] == 'fail'
+    assert 'cluster = az1' in found['coordination']['Detail']
+    assert found['copy offload tool']['Result'] == 'warn'
+    assert found['copy offload tool']['Detail'] == (
+        '%s (deprecated; used instead of File Copy)' % tool)
+    assert found['vStorage on SVM vs0'] == {
+        'Check': 'vStorage on SVM vs0', 'Result': 'ok', 'Detail': 'enabled',
+        'Action': ''}
 
 
 def test_unknown_backend_is_named(stack, tmp_path):
