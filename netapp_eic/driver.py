@@ -24,6 +24,7 @@ import typing
 
 from cinder import coordination
 from cinder.image import image_utils
+from cinder import interface
 from cinder.volume.drivers.netapp.dataontap import nfs_cmode
 from cinder.volume.drivers.netapp import options as na_opts
 from cinder.volume.drivers.netapp import utils as na_utils
@@ -37,6 +38,7 @@ from oslo_log import versionutils
 from oslo_utils import units
 
 import netapp_eic
+from netapp_eic import backend
 from netapp_eic import ontap
 from netapp_eic.core import engine
 from netapp_eic.core import imagesize
@@ -44,8 +46,29 @@ from netapp_eic.core.types import (CreateRequest, Outcome, Path,
                                    Registration, Settings)
 from netapp_eic import exception
 from netapp_eic import options
+from netapp_eic import support
 
 LOG = logging.getLogger(__name__)
+
+
+def outcome_details(outcome: Outcome) -> list[str]:
+    """The per-create line's details: where the bytes came from, what this
+    host converted, what verified them, whether the request waited."""
+    details = []
+    if outcome.source:
+        details.append('from %s' % outcome.source)
+    if outcome.converted_from:
+        details.append('converted from %s on this host, %d host bytes' % (
+            outcome.converted_from, outcome.host_bytes))
+    elif outcome.host_bytes:
+        details.append('%d host bytes' % outcome.host_bytes)
+    if outcome.verified:
+        details.append('verified: %s' % outcome.verified)
+    if outcome.waited:
+        details.append('waited for a concurrent request\'s copy')
+    elif outcome.note:
+        details.append(outcome.note)
+    return details
 
 
 class CinderHost:
@@ -94,6 +117,7 @@ class CinderHost:
                 yield
 
 
+@interface.volumedriver
 class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
     """NetApp ONTAP NFS driver with Enhanced Instance Creation.
 
@@ -106,13 +130,28 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                 cache registration
     """
 
-    EIC_VERSION = netapp_eic.__version__
+    #: netapp-eic's version: what ``get_version()``, the start line and
+    #: the pools' ``driver_version`` report.
+    VERSION = netapp_eic.__version__
+    EIC_VERSION = VERSION
 
     def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
+        # Without ``netapp_mode='proxy'`` (what Cinder's NetAppDriver
+        # factory passes) the parent warns that direct instantiation "is
+        # not the recommended way"; this class is meant to be named in
+        # ``volume_driver``, so it says what runs instead.
+        kwargs.setdefault('netapp_mode', 'proxy')
         super().__init__(*args, **kwargs)
         self.configuration.append_config_values(options.eic_opts)
         self._eic: engine.Engine | None = None
         self.last_eic_outcome: Outcome | None = None
+        LOG.info('netapp-eic %(version)s: NetAppEicNfsDriver (Cinder '
+                 '%(cinder)s NetApp ONTAP NFS driver %(parent)s with '
+                 'Enhanced Instance Creation) for backend %(backend)s.',
+                 {'version': self.VERSION,
+                  'cinder': support.cinder_version(),
+                  'parent': nfs_cmode.NetAppCmodeNfsDriver.VERSION,
+                  'backend': self.backend_name})
 
     @staticmethod
     def get_driver_options() -> list[cfg.Opt]:
@@ -121,6 +160,7 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         return parent + options.eic_opts
 
     def do_setup(self, context: typing.Any) -> None:
+        self._check_cinder_release()
         super().do_setup(context)
         self._eic = engine.Engine(self._make_ontap_client(),
                                   CinderHost(self), self._eic_settings())
@@ -130,22 +170,22 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         """The netapp_ontap client; tests and deployments may override."""
         return ontap.OntapClient.from_configuration(self.configuration)
 
+    def _check_cinder_release(self) -> None:
+        """Refuse a Cinder release netapp-eic is not tested with, unless
+        ``netapp_eic_allow_untested_cinder`` says to go ahead."""
+        version = support.cinder_version()
+        if support.cinder_tested(version):
+            return
+        message = support.untested_cinder_message(version)
+        if not self.configuration.safe_get(
+                'netapp_eic_allow_untested_cinder'):
+            raise exception.EicError(reason=message)
+        LOG.warning('Running on an untested Cinder release '
+                    '(netapp_eic_allow_untested_cinder is set): %s', message)
+
     def _eic_settings(self) -> Settings:
-        conf = self.configuration
-        return Settings(
-            cache_enabled=conf.netapp_eic_cache_enabled,
-            cache_max_entries=conf.netapp_eic_cache_max_entries,
-            cache_max_bytes=int(conf.netapp_eic_cache_max_size_gb * units.Gi),
-            space_start_percent=conf.thres_avl_size_perc_start,
-            space_stop_percent=conf.thres_avl_size_perc_stop,
-            convert_images=(conf.netapp_eic_convert_images and
-                            not image_utils.CONF.image_conversion_disable),
-            copyoffload_tool_path=conf.netapp_copyoffload_tool_path,
-            file_copy_timeout=conf.netapp_eic_file_copy_timeout,
-            file_copy_return_timeout=conf.netapp_eic_file_copy_return_timeout,
-            poll_initial_interval=conf.netapp_eic_poll_initial_interval,
-            poll_max_interval=conf.netapp_eic_poll_max_interval,
-            visibility_timeout=conf.netapp_eic_visibility_timeout)
+        return backend.settings_from(
+            self.configuration, image_utils.CONF.image_conversion_disable)
 
     @property
     def eic(self) -> engine.Engine:
@@ -230,18 +270,20 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         skipped = outcome.skipped + [
             '%s failed: %s' % pair for pair in outcome.failures]
         LOG.info('EIC image %(image)s -> volume %(vol)s on pool %(pool)s: '
-                 'path %(path)s%(note)s in %(secs).3f s; %(skipped)s',
+                 'path %(path)s%(details)s in %(secs).3f s; %(skipped)s',
                  {'image': request.image_id, 'vol': request.volume_id,
                   'pool': request.pool, 'path': outcome.path,
-                  'note': ' (%s)' % outcome.note if outcome.note else '',
+                  'details': ''.join(' (%s)' % d
+                                     for d in outcome_details(outcome)),
                   'secs': outcome.seconds,
                   'skipped': '; '.join(skipped) or 'no path skipped'})
 
     def _get_pool_stats(self, filter_function: typing.Any = None,
                         goodness_function: typing.Any = None
                         ) -> list[dict[str, typing.Any]]:
-        """The parent's pools, each with what the scheduler's
-        ImageCacheWeigher reads about its image cache."""
+        """The parent's pools, each with the netapp-eic version, whether
+        EIC serves it, and what the scheduler's ImageCacheWeigher reads
+        about its image cache (entries, bytes, pressure)."""
         pools: list[dict[str, typing.Any]] = super()._get_pool_stats(
             filter_function=filter_function,
             goodness_function=goodness_function)
@@ -249,7 +291,10 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
             return pools
         limit = self.configuration.netapp_eic_scheduler_report_images
         for pool in pools:
-            pool['netapp_eic_version'] = netapp_eic.__version__
+            pool['netapp_eic_version'] = self.VERSION
+            pool['netapp_eic_active'] = not (
+                pool.get('netapp_is_flexgroup') == 'true' and
+                not self._is_flexgroup_clone_file_supported())
             try:
                 pool.update(self._eic.pool_report(pool['pool_name'], limit))
             except Exception as e:

@@ -92,6 +92,12 @@ eic_opts: list[cfg.Opt] = [
                      'not accelerated and take the generic download path. '
                      'Cinder\'s image_conversion_disable option still '
                      'applies and forbids conversion when set.'),
+    cfg.BoolOpt('netapp_eic_allow_untested_cinder',
+                default=False,
+                help='Start the driver on a Cinder release netapp-eic is not '
+                     'tested with (see the README\'s support table). '
+                     'Without it, the backend refuses to start there and '
+                     'says which releases are tested.'),
     cfg.IntOpt('netapp_eic_scheduler_report_images',
                default=100,
                min=0,

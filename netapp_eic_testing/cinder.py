@@ -27,46 +27,16 @@ def write_shares_file(path, shares):
 
 def _register_driver_opts(config):
     """Register, in the backend group, every option a NetApp NFS driver
-    (and netapp-eic) reads."""
-    from cinder.volume import driver as volume_driver
-    from cinder.volume.drivers.netapp import options as na_opts
-    from cinder.volume.drivers import nfs, remotefs
-
-    from netapp_eic import options
-    for opts in (volume_driver.volume_opts, remotefs.nas_opts,
-                 remotefs.volume_opts, nfs.nfs_opts, na_opts.netapp_proxy_opts,
-                 na_opts.netapp_connection_opts,
-                 na_opts.netapp_transport_opts,
-                 na_opts.netapp_basicauth_opts,
-                 na_opts.netapp_certificateauth_opts,
-                 na_opts.netapp_provisioning_opts,
-                 na_opts.netapp_cluster_opts,
-                 na_opts.netapp_img_cache_opts,
-                 na_opts.netapp_nfs_extra_opts,
-                 na_opts.netapp_san_opts,
-                 na_opts.netapp_replication_opts,
-                 na_opts.netapp_support_opts,
-                 na_opts.netapp_migration_opts,
-                 options.eic_opts):
-        config.append_config_values(opts)
+    (and netapp-eic) reads: the same lists as ``netapp-eic`` registers."""
+    from netapp_eic import backend
+    backend.register_backend_opts(config)
 
 
-def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,
-                              backend=BACKEND, shares_dir=None, **overrides):
-    """A real ``cinder.volume.configuration.Configuration`` for ``sim``.
-
-    The values are loaded into oslo.config exactly as a ``[backend]``
-    section of ``cinder.conf`` would be (raw strings, parsed by the option
-    types), so code that looks the section up by name, such as NetApp's
-    ``get_client_for_backend``, finds it. TLS verification is on, with the
-    simulator's CA as the trusted bundle. ``overrides`` win over the values
-    here; None drops an option.
-    """
-    from cinder.common import config as cinder_config
-    from cinder.volume import configuration
-    from cinder.volume import driver as volume_driver
-    from oslo_config import fixture as config_fixture
-
+def backend_values(sim, mounts, shares=DEFAULT_SHARES, backend=BACKEND,
+                   shares_dir=None, **overrides):
+    """The ``[backend]`` options of a NetApp NFS backend on ``sim`` (the
+    ``nfs_shares_config`` file is written); ``overrides`` win, None drops
+    an option."""
     shares_dir = shares_dir or os.path.dirname(mounts.mount_point_base)
     shares_file = write_shares_file(
         os.path.join(shares_dir, '%s-shares.conf' % backend), shares)
@@ -91,8 +61,43 @@ def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,
         'nas_secure_file_permissions': 'false',
     }
     values.update(overrides)
-    values = {name: value for name, value in values.items()
-              if value is not None}
+    return {name: value for name, value in values.items()
+            if value is not None}
+
+
+def write_cinder_conf(path, sections):
+    """Write a ``cinder.conf`` of ``{section: {option: value}}``; lists
+    become comma-separated values. Returns ``path``."""
+    lines = []
+    for section, values in sections.items():
+        lines.append('[%s]' % section)
+        for name, value in values.items():
+            if isinstance(value, (list, tuple)):
+                value = ','.join(str(v) for v in value)
+            lines.append('%s = %s' % (name, value))
+        lines.append('')
+    with open(path, 'w') as conf_file:
+        conf_file.write('\n'.join(lines))
+    return path
+
+
+def make_cinder_configuration(sim, mounts, shares=DEFAULT_SHARES,
+                              backend=BACKEND, shares_dir=None, **overrides):
+    """A real ``cinder.volume.configuration.Configuration`` for ``sim``.
+
+    The values (:func:`backend_values`) are loaded into oslo.config exactly
+    as a ``[backend]`` section of ``cinder.conf`` would be (raw strings,
+    parsed by the option types), so code that looks the section up by
+    name, such as NetApp's ``get_client_for_backend``, finds it. TLS
+    verification is on, with the simulator's CA as the trusted bundle.
+    """
+    from cinder.common import config as cinder_config
+    from cinder.volume import configuration
+    from cinder.volume import driver as volume_driver
+    from oslo_config import fixture as config_fixture
+
+    values = backend_values(sim, mounts, shares, backend, shares_dir,
+                            **overrides)
     conf = cinder_config.CONF
     # load_raw_values only adds a parsed "file" to the namespace (newest
     # wins), as reading cinder.conf does; it needs no fixture setUp.

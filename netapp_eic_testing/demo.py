@@ -4,16 +4,22 @@
 Runs the real ``NetAppEicNfsDriver`` (and so Cinder's NetApp NFS driver
 underneath) against the simulator over HTTPS, creates volumes from a raw and
 a qcow2 image through every path and prints one row per create: the path
-taken, why faster paths were skipped, seconds, and the bytes that went
-through the Cinder host. Every volume's bytes are checked against the
-image's.
+taken, the file the volume came from, seconds, the speed-up against the
+download and the bytes that went through the Cinder host. Every volume's
+bytes are checked against the image's. Standard output holds only the table
+and a short legend; the services' logs (one INFO line per create with the
+reasons of each decision) go to a file the legend names, beside the
+cinder.conf the drivers were configured with. ``--operator`` also prints
+what ``netapp-eic doctor`` and ``netapp-eic explain`` say of that backend.
 
-    python -m netapp_eic_testing.demo [--size-mib 64]
+    python -m netapp_eic_testing.demo [--size-mib 64] [--operator]
 """
 
 import argparse
+import json
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -27,36 +33,57 @@ from netapp_eic_testing import stack as stack_mod
 
 POOL_A, POOL_B = stack_mod.DEFAULT_SHARES
 TOOL_BACKEND = 'netapp_eic_tool'
+DRIVER = 'netapp_eic.driver.NetAppEicNfsDriver'
+DOWNLOAD_ROW = 'raw, no location on the cluster'
 
 
 class Demo:
-    def __init__(self, stack, size_mib, workdir):
+    def __init__(self, stack, size_mib, workdir, output_dir):
         self.stack = stack
         self.size = size_mib * units.Mi
         self.workdir = workdir
-        # Only netapp-eic's one INFO line per create (and errors) on
-        # stderr; the dependencies' deprecation chatter is not the subject.
-        warnings.filterwarnings('ignore')
         _conf, context, self.objects = cinder_mod.setup_cinder_process(
             workdir)
-        logging.getLogger().setLevel(logging.ERROR)
-        logging.getLogger('netapp_eic').setLevel(logging.INFO)
         self.ctx = context.get_admin_context()
         from netapp_eic.driver import NetAppEicNfsDriver
-        self.driver = stack.driver(NetAppEicNfsDriver)
-        # A second backend of the same driver with the copy offload tool.
         tool = stack.sim.write_copyoffload_tool(stack.bin_dir)
-        self.tool_driver = stack.driver(
-            NetAppEicNfsDriver, backend=TOOL_BACKEND,
-            netapp_copyoffload_tool_path=tool)
+        self.backends = {
+            stack_mod.BACKEND: {'volume_driver': DRIVER},
+            # A second backend of the same driver with the copy offload
+            # tool.
+            TOOL_BACKEND: {'volume_driver': DRIVER,
+                           'netapp_copyoffload_tool_path': tool}}
+        self.cinder_conf = self.write_cinder_conf(output_dir)
+        self.driver = stack.driver(NetAppEicNfsDriver,
+                                   **self.backends[stack_mod.BACKEND])
+        self.tool_driver = stack.driver(NetAppEicNfsDriver,
+                                        backend=TOOL_BACKEND,
+                                        **self.backends[TOOL_BACKEND])
         self.glance_in_pool = stack.glance('vol_cinder_a', 'glance-images')
         self.glance = stack.glance('vol_glance', 'images')
         self.rows = []
+        self.images = {}
+
+    def write_cinder_conf(self, output_dir):
+        """The cinder.conf the drivers are configured with (the same
+        values, through the same function)."""
+        sections = {'DEFAULT': {
+            'enabled_backends': ','.join(self.backends),
+            'state_path': os.path.join(self.workdir, 'state')}}
+        for backend, overrides in self.backends.items():
+            sections[backend] = cinder_mod.backend_values(
+                self.stack.sim, self.stack.mounts, backend=backend,
+                shares_dir=self.stack.base_dir, **overrides)
+        path = os.path.join(output_dir, 'cinder.conf')
+        cinder_mod.write_cinder_conf(path, sections)
+        os.chmod(path, 0o600)
+        return path
 
     def image(self, service, fmt, seed, **props):
         path = os.path.join(self.workdir, 'src-%s-%d.%s' % (fmt, seed, fmt))
         images.make_image(path, fmt, self.size, seed=seed)
         image_id = service.add_image(path, fmt, **props)
+        self.images[seed] = (service, image_id)
         return image_id, images.raw_bytes_digest(path, fmt)
 
     def volume(self, share, backend):
@@ -79,7 +106,7 @@ class Demo:
         model, cloned = driver.clone_image(self.ctx, volume, location, meta,
                                            service)
         outcome = driver.last_eic_outcome
-        path, reason = str(outcome.path), self._reason(outcome)
+        path, source = str(outcome.path), self._source(outcome)
         if cloned:
             volume.provider_location = model['provider_location']
         else:
@@ -90,13 +117,20 @@ class Demo:
         host_bytes = (outcome.host_bytes +
                       service.bytes_downloaded - downloaded)
         ok = self._check(volume, meta, digest)
-        self.rows.append((label, path, reason, seconds, host_bytes, ok))
+        self.rows.append((label, path, source, seconds, host_bytes, ok))
 
-    def _reason(self, outcome):
-        plan_skips = getattr(outcome, 'skipped', None) or []
-        failures = ['%s failed: %s' % f for f in outcome.failures]
-        text = '; '.join(failures + list(plan_skips))
-        return outcome.note or text or '-'
+    @staticmethod
+    def _source(outcome):
+        """Where the volume's bytes came from, in a few words."""
+        if not outcome.cloned:
+            return 'Glance download'
+        kind, _sep, rest = outcome.source.partition(' in FlexVol ')
+        text = '%s, %s' % (' '.join(kind.split()[:2]), rest)
+        if outcome.converted_from:
+            text += ' + %s conversion' % outcome.converted_from
+        if outcome.waited:
+            text += ' (waited)'
+        return text
 
     def _check(self, volume, meta, digest):
         path = os.path.join(
@@ -133,31 +167,111 @@ class Demo:
         self.create('raw, after the download', self.glance, raw_http, POOL_A,
                     d5)
 
-    def report(self, out=sys.stdout):
-        out.write('netapp-eic demo: %s; images of %d MiB\n' % (
+    def report(self, log_file, out=sys.stdout):
+        out.write('netapp-eic demo: %s; images of %d MiB\n\n' % (
             self.stack.describe(), self.size // units.Mi))
-        header = ('scenario', 'path', 'seconds', 'host bytes', 'data')
-        fmt = '%-38s %-13s %8s %12s %5s\n'
+        download = [row[3] for row in self.rows if row[0] == DOWNLOAD_ROW]
+        header = ('scenario', 'path', 'volume made from', 'seconds',
+                  'speed-up', 'host bytes', 'data')
+        fmt = '%-38s %-13s %-42s %7s %8s %10s %4s\n'
         out.write(fmt % header)
-        for label, path, reason, seconds, host_bytes, ok in self.rows:
-            out.write(fmt % (label, path, '%.3f' % seconds, host_bytes,
-                             'ok' if ok else 'BAD'))
-            out.write('    why: %s\n' % reason)
+        for label, path, source, seconds, host_bytes, ok in self.rows:
+            out.write(fmt % (label, path, source, '%.3f' % seconds,
+                             '%.1fx' % (download[0] / seconds),
+                             host_bytes, 'ok' if ok else 'BAD'))
+        out.write(LEGEND % {'download': DOWNLOAD_ROW,
+                            'conf': self.cinder_conf, 'log': log_file})
         return all(row[-1] for row in self.rows)
+
+    def operator_commands(self, out=sys.stdout):
+        """What ``netapp-eic doctor`` and ``explain`` say of the demo's
+        backend, run as an operator would (a separate process)."""
+        service, image_id = self.images[2]
+        direct_url, locations = service.get_location(self.ctx, image_id)
+        meta_path = os.path.join(os.path.dirname(self.cinder_conf),
+                                 'image-%s.json' % image_id)
+        with open(meta_path, 'w') as meta_file:
+            json.dump(dict(service.show(self.ctx, image_id),
+                           locations=locations, direct_url=direct_url),
+                      meta_file, default=str)
+        for args in (['doctor', '--max-width', '110'],
+                     ['explain', '--image-meta', meta_path]):
+            argv = [sys.executable, '-m', 'netapp_eic.cmd.main',
+                    '--config-file', self.cinder_conf, '--backend',
+                    stack_mod.BACKEND] + args
+            out.write('\n$ netapp-eic --config-file cinder.conf --backend '
+                      '%s %s\n' % (stack_mod.BACKEND, ' '.join(
+                          args[:1] + (['--image-meta', 'image.json']
+                                      if args[0] == 'explain' else []))))
+            out.flush()
+            result = subprocess.run(argv, capture_output=True, text=True,
+                                    check=False)
+            out.write(result.stdout)
+            if result.returncode:
+                out.write(result.stderr)
+                return False
+        return True
+
+
+LEGEND = """
+speed-up     the download's seconds (row "%(download)s")
+             divided by the row's seconds
+host bytes   bytes of the image that went through this host: downloaded
+             from Glance or read by a qcow2 conversion (0: the storage
+             cloned or copied them)
+data         the volume's bytes compared with the image's
+cinder.conf  %(conf)s
+service log  %(log)s
+             (one line per create, with the reasons of each decision)
+"""
+
+
+def _quiet_libraries():
+    """Library warnings and deprecation notices are not the subject: off
+    in this process and in the helpers it starts (privsep)."""
+    warnings.filterwarnings('ignore')
+    os.environ['PYTHONWARNINGS'] = 'ignore'
+
+
+def _log_to(path):
+    """Every log record of the services to ``path``, none on the
+    terminal."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.FileHandler(path, mode='w')
+    handler.setFormatter(logging.Formatter(
+        '%(asctime)s %(levelname)s %(name)s %(message)s'))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
 
 
 def main(argv=None):
+    _quiet_libraries()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--size-mib', type=int, default=64,
                         help='image size in MiB (default 64)')
+    parser.add_argument('--output-dir', default=os.path.join(
+        tempfile.gettempdir(), 'netapp-eic-demo'),
+        help='where the service log and the cinder.conf are written '
+             '(default: %(default)s)')
+    parser.add_argument('--operator', action='store_true',
+                        help='also show netapp-eic doctor and explain for '
+                             'the demo backend')
     args = parser.parse_args(argv)
+    os.makedirs(args.output_dir, exist_ok=True)
+    log_file = os.path.join(args.output_dir, 'netapp-eic-demo.log')
+    _log_to(log_file)
     with tempfile.TemporaryDirectory(prefix='netapp-eic-demo-') as workdir:
         os.makedirs(os.path.join(workdir, 'stack'))
         with stack_mod.Stack(base_dir=os.path.join(workdir, 'stack'),
                              size_bytes=8 * units.Gi) as stack:
-            demo = Demo(stack, args.size_mib, workdir)
+            demo = Demo(stack, args.size_mib, workdir, args.output_dir)
             demo.run()
-            ok = demo.report()
+            ok = demo.report(log_file)
+            if args.operator:
+                ok = demo.operator_commands() and ok
     return 0 if ok else 1
 
 

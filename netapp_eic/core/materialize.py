@@ -16,6 +16,7 @@ from oslo_log import log as logging
 from oslo_utils import excutils
 
 from netapp_eic import ontap
+from netapp_eic.ontap import progress
 from netapp_eic.core import cache
 from netapp_eic.core.context import Context
 from netapp_eic.core import facts as facts_mod
@@ -47,6 +48,7 @@ class Materializer:
         image; everything created is removed on failure."""
         created: list[str] = []
         source = _source_of(step)
+        outcome.source = source.describe()
         try:
             if step.path is Path.DIRECT_CLONE:
                 name = self._direct(source, dest, created, request, outcome)
@@ -92,10 +94,15 @@ class Materializer:
             src, dst, self.settings.file_copy_return_timeout)
         if job is None:
             return
+        watch = progress.FileCopyProgress(
+            self.client, dst, lambda: self._size(src),
+            'File Copy of %s to FlexVol %s' % (source.describe(),
+                                               dest.flexvol.name))
         try:
             self.client.wait_job(job, self.settings.file_copy_timeout,
                                  self.settings.poll_initial_interval,
-                                 self.settings.poll_max_interval)
+                                 self.settings.poll_max_interval,
+                                 on_poll=watch)
         except BaseException:
             with excutils.save_and_reraise_exception():
                 self._cancel(job)
@@ -114,7 +121,19 @@ class Materializer:
         src_path = '%s/%s' % ((junction or '').rstrip('/'), source.path)
         dst_path = '%s/%s' % (dest.junction.rstrip('/'), tmp)
         tool = self.settings.copyoffload_tool_path or ''
-        self.host.run([tool, source.ip, dest.ip, src_path, dst_path])
+        src = ontap.ResolvedPath(self.pools.flexvol(source.svm,
+                                                    source.flexvol),
+                                 source.path)
+        with progress.watching_file(
+                dest.local(tmp), lambda: self._size(src),
+                'Copy offload of %s to FlexVol %s' % (source.describe(),
+                                                      dest.flexvol.name)):
+            self.host.run([tool, source.ip, dest.ip, src_path, dst_path])
+
+    def _size(self, where: ontap.ResolvedPath) -> int | None:
+        """A file's size through ONTAP (progress reports' total)."""
+        info = self.client.file_info(where.flexvol, where.path)
+        return None if info is None else info.size
 
     def _checked_raw(self, dest: Pool, name: str, created: list[str],
                      request: CreateRequest, outcome: Outcome) -> str:
@@ -142,6 +161,7 @@ class Materializer:
         self.host.convert_image(src_path, dest.local(tmp),
                                 check.detected_format)
         outcome.host_bytes += os.path.getsize(src_path)
+        outcome.converted_from = check.detected_format
         result = imagecheck.inspect_image(dest.local(tmp), RAW)
         if not result.ok:
             raise exception.ImageUnsafe(image_id=request.image_id,

@@ -33,6 +33,11 @@ from netapp_eic.i18n import _
 LOG = logging.getLogger(__name__)
 
 
+def _entry_source(dest: Pool, image_id: str) -> str:
+    return 'cache entry %s in FlexVol %s' % (records.entry_name(image_id),
+                                            dest.flexvol.name)
+
+
 class StepRunner:
     """Carries out a plan for one backend."""
 
@@ -79,6 +84,7 @@ class StepRunner:
                 if why:
                     raise exception.EicError(reason=why)
             self._clone_from_cache(dest, request)
+            outcome.source = _entry_source(dest, request.image_id)
             return
         if not self.settings.cache_enabled:
             self._clone_once(step, request, dest, outcome)
@@ -91,6 +97,8 @@ class StepRunner:
                               step.path, self._verified(step))
             else:
                 outcome.note = 'entry built by a concurrent request'
+                outcome.source = _entry_source(dest, request.image_id)
+                outcome.waited = True
         self._clone_from_cache(dest, request)
 
     def _verified(self, step: planner.Step) -> bool:

@@ -86,6 +86,12 @@ class Source:
     def is_cache(self) -> bool:
         return self.kind is SourceKind.CACHE
 
+    def describe(self) -> str:
+        """``Glance file images/<id> in FlexVol vol_glance`` or ``cache
+        entry img-cache-<id> in FlexVol vol_b``, for the per-create line."""
+        what = 'cache entry' if self.is_cache else 'Glance file'
+        return '%s %s in FlexVol %s' % (what, self.path, self.flexvol)
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -142,6 +148,12 @@ class Outcome:
 
     ``volume_file`` is the local path of the finished volume file (visible
     on the mount, at the requested size) when a fast path succeeded.
+    ``source`` names the file the volume's bytes came from (a cache entry
+    or a Glance file, and its FlexVol), ``converted_from`` the format a
+    conversion on this host read (its bytes are in ``host_bytes``),
+    ``verified`` what checked the bytes (filled by the verification step),
+    and ``waited`` says that the request waited for another request's
+    copy of the same image (single-flight) instead of copying.
     """
 
     path: Path
@@ -151,6 +163,10 @@ class Outcome:
     skipped: list[str] = dataclasses.field(default_factory=list)
     failures: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     volume_file: str | None = None
+    source: str = ''
+    converted_from: str = ''
+    verified: str = ''
+    waited: bool = False
 
     @property
     def cloned(self) -> bool:

@@ -48,8 +48,9 @@ class OntapClient(cluster.ClusterCalls, files.FileCalls):
         """Build a client from a Cinder backend ``Configuration``.
 
         Uses the parent driver's options: ``netapp_server_hostname``,
-        ``netapp_server_port``, ``netapp_transport_type``, ``netapp_login``,
-        ``netapp_password``, ``netapp_ssl_cert_path`` and
+        ``netapp_server_port``, ``netapp_transport_type``, ``netapp_login``
+        and ``netapp_password`` (or ``netapp_certificate_file`` and
+        ``netapp_private_key_file``), ``netapp_ssl_cert_path`` and
         ``netapp_ssl_cert_verify``. TLS verification is on by default
         (system CA bundle); a cert path is used as the CA bundle; only an
         explicit ``netapp_ssl_cert_verify = False`` turns it off, as for
@@ -69,10 +70,17 @@ class OntapClient(cluster.ClusterCalls, files.FileCalls):
             verify = False
         return_timeout = int(configuration.safe_get(
             'netapp_eic_file_copy_return_timeout') or 0)
+        # As the parent driver: certificate authentication when either
+        # certificate option is set, else user and password.
+        cert = configuration.safe_get('netapp_certificate_file')
+        key = configuration.safe_get('netapp_private_key_file')
+        auth: dict[str, typing.Any] = (
+            {'cert': cert, 'key': key} if cert or key else
+            {'username': configuration.safe_get('netapp_login'),
+             'password': configuration.safe_get('netapp_password')})
         connection = host_connection.HostConnection(
             configuration.safe_get('netapp_server_hostname'),
-            username=configuration.safe_get('netapp_login'),
-            password=configuration.safe_get('netapp_password'),
+            **auth,
             verify=typing.cast(bool, verify),
             port=int(port),
             scheme=scheme,

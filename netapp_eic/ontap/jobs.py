@@ -50,12 +50,16 @@ class JobCalls:
 
     def wait_job(self, job_uuid: str, timeout: float,
                  initial_interval: float | None = None,
-                 max_interval: float | None = None) -> None:
+                 max_interval: float | None = None,
+                 on_poll: typing.Callable[[str, str], None] | None = None
+                 ) -> None:
         """Poll a job until it succeeds, fails, or ``timeout`` passes.
 
         Intervals start at ``initial_interval`` and double up to
         ``max_interval`` (the client's settings by default); the last sleep
-        is cut to the time left.
+        is cut to the time left. ``on_poll(state, message)`` is called
+        after each poll that found the job still running (progress
+        reporting, :mod:`netapp_eic.ontap.progress`).
 
         :raises OntapJobFailed: the job ended in failure (or vanished).
         :raises OntapJobTimeout: still running after ``timeout`` seconds.
@@ -74,6 +78,8 @@ class JobCalls:
             if remaining <= 0:
                 raise exception.OntapJobTimeout(job=job_uuid,
                                                 timeout=timeout)
+            if on_poll is not None:
+                on_poll(state, message)
             self.sleep(min(interval, remaining))
             interval = min(interval * 2, ceiling)
 

@@ -17,6 +17,7 @@ EXPECTED = {
     'netapp_eic_cache_max_entries': 0,
     'netapp_eic_cache_max_size_gb': 0.0,
     'netapp_eic_convert_images': True,
+    'netapp_eic_allow_untested_cinder': False,
     'netapp_eic_scheduler_report_images': 100,
 }
 SCHEDULER = {'netapp_eic_image_cache_weight_multiplier': 2.0}

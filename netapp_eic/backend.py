@@ -1,0 +1,115 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""A backend's configuration read as cinder-volume reads it.
+
+cinder-volume registers, in each backend section, the options of the
+driver it loads; a program that reads the same ``cinder.conf`` outside the
+volume manager (``netapp-eic``, the test harness) must register the same
+lists to see the same values. :func:`option_lists` names them once (the
+option lists a NetApp ONTAP NFS backend reads, and netapp-eic's own),
+:func:`configuration` builds the backend's ``Configuration``, and
+:func:`settings_from` turns it into the core's
+:class:`~netapp_eic.core.types.Settings` (the driver uses it too).
+
+Cinder is imported inside the functions: this module is imported by the
+command line before it decides whether Cinder is needed.
+"""
+
+import typing
+
+from oslo_config import cfg
+from oslo_utils import units
+
+from netapp_eic.core.types import Settings
+from netapp_eic import options
+
+
+def option_lists() -> list[list[cfg.Opt]]:
+    """Every option list a NetApp NFS backend with netapp-eic reads."""
+    from cinder.volume import driver as volume_driver
+    from cinder.volume.drivers.netapp import options as na_opts
+    from cinder.volume.drivers import nfs, remotefs
+    return [volume_driver.volume_opts, remotefs.nas_opts,
+            remotefs.volume_opts, nfs.nfs_opts, na_opts.netapp_proxy_opts,
+            na_opts.netapp_connection_opts, na_opts.netapp_transport_opts,
+            na_opts.netapp_basicauth_opts,
+            na_opts.netapp_certificateauth_opts,
+            na_opts.netapp_provisioning_opts, na_opts.netapp_cluster_opts,
+            na_opts.netapp_img_cache_opts, na_opts.netapp_nfs_extra_opts,
+            na_opts.netapp_san_opts, na_opts.netapp_replication_opts,
+            na_opts.netapp_support_opts, na_opts.netapp_migration_opts,
+            options.eic_opts]
+
+
+def register_backend_opts(configuration: typing.Any) -> None:
+    """Register :func:`option_lists` in ``configuration``'s section."""
+    for opts in option_lists():
+        configuration.append_config_values(opts)
+
+
+def configuration(backend: str) -> typing.Any:
+    """The ``cinder.volume.configuration.Configuration`` of section
+    ``backend`` of the already parsed global ``CONF``."""
+    from cinder.volume import configuration as cinder_configuration
+    from cinder.volume import driver as volume_driver
+    config = cinder_configuration.Configuration(volume_driver.volume_opts,
+                                                config_group=backend)
+    register_backend_opts(config)
+    return config
+
+
+def settings_from(configuration: typing.Any,
+                  conversion_disabled: bool) -> Settings:
+    """The core's settings from a backend ``Configuration``.
+
+    :param conversion_disabled: Cinder's ``image_conversion_disable``.
+    """
+    conf = configuration
+    return Settings(
+        cache_enabled=conf.netapp_eic_cache_enabled,
+        cache_max_entries=conf.netapp_eic_cache_max_entries,
+        cache_max_bytes=int(conf.netapp_eic_cache_max_size_gb * units.Gi),
+        space_start_percent=conf.thres_avl_size_perc_start,
+        space_stop_percent=conf.thres_avl_size_perc_stop,
+        convert_images=conf.netapp_eic_convert_images and
+        not conversion_disabled,
+        copyoffload_tool_path=conf.netapp_copyoffload_tool_path,
+        file_copy_timeout=conf.netapp_eic_file_copy_timeout,
+        file_copy_return_timeout=conf.netapp_eic_file_copy_return_timeout,
+        poll_initial_interval=conf.netapp_eic_poll_initial_interval,
+        poll_max_interval=conf.netapp_eic_poll_max_interval,
+        visibility_timeout=conf.netapp_eic_visibility_timeout)
+
+
+def read_shares(path: str) -> list[str]:
+    """The shares of an ``nfs_shares_config`` file, as Cinder reads it:
+    one ``address:/export [mount options]`` a line, ``#`` comments."""
+    shares = []
+    with open(path) as shares_file:
+        for line in shares_file:
+            if not line.strip() or line.startswith('#'):
+                continue
+            shares.append(line.split(' ', 1)[0].strip().replace(
+                '\\040', ' '))
+    return shares
+
+
+def mount_point(mount_point_base: str, share: str) -> str:
+    """Where os-brick mounts ``share`` (``base/md5(share)``), computed by
+    os-brick itself so that it cannot disagree with the driver."""
+    from os_brick.remotefs import remotefs
+
+    def _refuse(*cmd: str, **kwargs: typing.Any) -> None:
+        raise RuntimeError('unexpected command %s' % (cmd,))
+
+    client = remotefs.RemoteFsClient('nfs', root_helper=None,
+                                     execute=_refuse,
+                                     nfs_mount_point_base=mount_point_base)
+    return str(client.get_mount_point(share))
+
+
+def mounted_paths() -> set[str]:
+    """The mount points listed in ``/proc/mounts`` (octal escapes
+    decoded)."""
+    with open('/proc/mounts') as mounts:
+        return {line.split()[1].replace('\\040', ' ')
+                for line in mounts if line.strip()}

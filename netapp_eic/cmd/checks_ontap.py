@@ -1,0 +1,188 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""Doctor checks that ask the cluster: connection, TLS, credentials,
+ONTAP version, each share resolved to SVM, data LIF and FlexVol, and what
+the copy offload tool needs.
+
+They run in order and stop at the first failure of the connection, TLS or
+credentials: what follows cannot be checked without them.
+"""
+
+import os
+import socket
+import ssl
+import typing
+
+from netapp_eic.cmd.base import Backend
+from netapp_eic.cmd import checks
+from netapp_eic.cmd.checks import Check
+from netapp_eic.core import pools as pools_mod
+from netapp_eic import exception
+from netapp_eic import support
+
+CONNECT_TIMEOUT = 6.0
+
+
+def endpoint(config: typing.Any) -> tuple[str, int, str]:
+    """``(host, port, scheme)`` as the ONTAP client computes them."""
+    scheme = config.safe_get('netapp_transport_type') or 'https'
+    port = config.safe_get('netapp_server_port') or (
+        443 if scheme == 'https' else 80)
+    return str(config.safe_get('netapp_server_hostname')), int(port), scheme
+
+
+def connection(backend: Backend) -> Check:
+    host, port, _scheme = endpoint(backend.config)
+    name = 'ONTAP connection'
+    if not host or host == 'None':
+        return checks.fail(name, 'netapp_server_hostname is not set',
+                           'set netapp_server_hostname to the cluster (or '
+                           'SVM) management address')
+    try:
+        with socket.create_connection((host, port), CONNECT_TIMEOUT):
+            pass
+    except OSError as e:
+        return checks.fail(name, 'cannot connect to %s port %d: %s' % (
+            host, port, e.strerror or e),
+            'check netapp_server_hostname, netapp_server_port and the '
+            'network path from this host to the management LIF')
+    return checks.ok(name, '%s port %d reachable' % (host, port))
+
+
+def tls(backend: Backend) -> Check:
+    config = backend.config
+    host, port, scheme = endpoint(config)
+    name = 'ONTAP TLS'
+    if scheme != 'https':
+        return checks.warn(name, 'plain HTTP: the credentials cross the '
+                           'network in clear', 'set netapp_transport_type '
+                           '= https')
+    if config.safe_get('netapp_ssl_cert_verify') is False:
+        return checks.warn(name, 'netapp_ssl_cert_verify is False: the '
+                           'cluster certificate is not verified',
+                           'set netapp_ssl_cert_path to the CA bundle of the '
+                           'cluster certificate and remove '
+                           'netapp_ssl_cert_verify')
+    ca_file = config.safe_get('netapp_ssl_cert_path') or None
+    if ca_file and not os.path.isfile(ca_file):
+        return checks.fail(name, 'netapp_ssl_cert_path %s does not exist'
+                           % ca_file, 'point netapp_ssl_cert_path to the '
+                           'CA bundle of the cluster certificate')
+    context = ssl.create_default_context(cafile=ca_file)
+    trust = ca_file or 'the system CA bundle'
+    try:
+        with socket.create_connection((host, port), CONNECT_TIMEOUT) as raw:
+            with context.wrap_socket(raw, server_hostname=host):
+                pass
+    except ssl.SSLCertVerificationError as e:
+        return checks.fail(name, 'certificate of %s not trusted by %s: %s'
+                           % (host, trust, e.verify_message),
+                           'set netapp_ssl_cert_path to the CA bundle that '
+                           'signed the cluster certificate (its name must '
+                           'match netapp_server_hostname)')
+    except (OSError, ssl.SSLError) as e:
+        return checks.fail(name, 'TLS handshake with %s failed: %s' % (
+            host, e), 'check that %s serves HTTPS on port %d' % (host, port))
+    return checks.ok(name, 'certificate of %s verified against %s' % (
+        host, trust))
+
+
+def credentials(backend: Backend, client: typing.Any
+                ) -> tuple[Check, tuple[int, int, int] | None]:
+    """The credentials check, and the ONTAP version it read."""
+    config = backend.config
+    cert = config.safe_get('netapp_certificate_file')
+    how = ('certificate %s' % cert if cert or config.safe_get(
+        'netapp_private_key_file') else 'user %s with a password' %
+        config.safe_get('netapp_login'))
+    name = 'ONTAP credentials'
+    try:
+        version = client.cluster_version()
+    except exception.OntapApiError as e:
+        if e.status == 401:
+            return checks.fail(name, 'ONTAP refused %s (HTTP 401)' % how,
+                               'check netapp_login and netapp_password (or '
+                               'netapp_certificate_file and '
+                               'netapp_private_key_file)'), None
+        return checks.fail(name, 'GET /api/cluster as %s failed: %s' % (
+            how, e.msg), 'check that the account has the REST (http) '
+            'application and a role that can read the cluster'), None
+    return checks.ok(name, 'accepted %s' % how), version
+
+
+def version(found: tuple[int, int, int]) -> Check:
+    name = 'ONTAP version'
+    text = support.dotted(found)
+    if not support.ontap_supported(found):
+        return checks.fail(name, 'ONTAP %s; netapp-eic needs %s or later '
+                           '(REST file clone, File Copy, jobs)' % (
+                               text, support.dotted(support.MIN_ONTAP)),
+                           'upgrade the cluster')
+    return checks.ok(name, 'ONTAP %s (>= %s: REST file clone, File Copy '
+                     'and jobs)' % (text, support.dotted(support.MIN_ONTAP)))
+
+
+def shares(backend: Backend, pools: pools_mod.Pools
+           ) -> tuple[list[Check], dict[str, pools_mod.Pool]]:
+    """One check per share, and the shares that resolved."""
+    found: list[Check] = []
+    resolved: dict[str, pools_mod.Pool] = {}
+    vserver = backend.config.safe_get('netapp_vserver')
+    for share in backend.shares():
+        name = 'share %s' % share
+        try:
+            pool = pools.get(share)
+        except exception.EicError as e:
+            found.append(checks.fail(
+                name, str(e.msg), 'list in nfs_shares_config only '
+                '<data LIF>:<junction> of FlexVols of SVM %s' % vserver))
+            continue
+        vol = pool.flexvol
+        detail = 'SVM %s, data LIF %s, FlexVol %s at %s' % (
+            vol.svm, pool.ip, vol.name, vol.junction)
+        if vserver and vol.svm != vserver:
+            found.append(checks.fail(
+                name, detail + ', but netapp_vserver is %s' % vserver,
+                'use a data LIF of SVM %s, or set netapp_vserver' % vserver))
+        elif vol.style != 'flexvol':
+            found.append(checks.warn(
+                name, detail + ' (%s)' % vol.style, 'EIC clones only within '
+                'FlexVols (FlexGroups need ONTAP >= 9.14 file clone)'))
+        else:
+            found.append(checks.ok(name, detail))
+            resolved[share] = pool
+    return found, resolved
+
+
+def copy_offload(backend: Backend, client: typing.Any,
+                 resolved: dict[str, pools_mod.Pool]) -> list[Check]:
+    tool = backend.config.safe_get('netapp_copyoffload_tool_path')
+    name = 'copy offload tool'
+    if not tool:
+        return [checks.ok(name, 'not configured: ONTAP File Copy copies '
+                          'between FlexVols')]
+    found = []
+    if not os.access(tool, os.X_OK):
+        found.append(checks.fail(name, '%s is not an executable file' % tool,
+                                 'install the tool there or unset '
+                                 'netapp_copyoffload_tool_path'))
+    else:
+        found.append(checks.warn(name, '%s (deprecated; used instead of '
+                                 'File Copy)' % tool, 'unset '
+                                 'netapp_copyoffload_tool_path to use '
+                                 'ONTAP File Copy'))
+    for svm in sorted({p.flexvol.svm for p in resolved.values()}):
+        check = 'vStorage on SVM %s' % svm
+        try:
+            enabled = client.vstorage_enabled(svm)
+        except exception.EicError as e:
+            found.append(checks.fail(check, str(e.msg), 'check the '
+                                     'account can read NFS services'))
+            continue
+        if enabled:
+            found.append(checks.ok(check, 'enabled'))
+        else:
+            found.append(checks.warn(
+                check, 'disabled: the copy offload tool cannot copy here, '
+                'EIC uses File Copy', 'vserver nfs modify -vserver %s '
+                '-vstorage enabled' % svm))
+    return found

@@ -1,0 +1,89 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""A :class:`~netapp_eic.core.host.Host` over local directories.
+
+``netapp-eic bench`` drives the EIC core against the embedded simulator,
+whose FlexVols are directories on this machine: they are the "mounts".
+Commands run without a shell and with a bound, images are converted by
+``qemu-img``, locks are process locks. Everything a cinder-volume host
+does, the simplest correct way, without Cinder.
+"""
+
+import collections
+import collections.abc
+import contextlib
+import subprocess
+import threading
+
+from netapp_eic import exception
+
+#: Bound on a command (the copy offload tool) when the caller gives none.
+DEFAULT_TIMEOUT = 3600.0
+
+
+class LocalHost:
+    """The host interface over ``{share: directory}``.
+
+    :param shares: the directory of every share of the cluster.
+    :param mounted: the shares this backend uses (its pools).
+    """
+
+    def __init__(self, shares: collections.abc.Mapping[str, str],
+                 mounted: collections.abc.Sequence[str]) -> None:
+        unknown = set(mounted) - set(shares)
+        if unknown:
+            raise exception.EicError(reason='unknown shares: %s' % ', '.join(
+                sorted(unknown)))
+        self.shares = dict(shares)
+        self.mounted = list(mounted)
+        self._locks: dict[str, threading.Lock] = collections.defaultdict(
+            threading.Lock)
+        self._guard = threading.Lock()
+
+    def mount_point(self, share: str) -> str:
+        try:
+            return self.shares[share]
+        except KeyError:
+            raise exception.EicError(reason='share %s is not local' %
+                                     share) from None
+
+    def mounted_shares(self) -> collections.abc.Sequence[str]:
+        return list(self.mounted)
+
+    def run(self, argv: collections.abc.Sequence[str],
+            timeout: float | None = None) -> None:
+        try:
+            result = subprocess.run(list(argv), capture_output=True,
+                                    text=True, check=False,
+                                    timeout=timeout or DEFAULT_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise exception.CopyOffloadFailed(
+                reason='%s: %s' % (argv[0], e)) from e
+        if result.returncode:
+            raise exception.CopyOffloadFailed(
+                reason='%s exited with %s: %s' % (
+                    argv[0], result.returncode, result.stderr.strip()))
+
+    def convert_image(self, source: str, dest: str,
+                      source_format: str) -> None:
+        argv = ['qemu-img', 'convert', '-f', source_format, '-O', 'raw',
+                source, dest]
+        try:
+            subprocess.run(argv, capture_output=True, text=True, check=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            detail = getattr(e, 'stderr', None) or str(e)
+            raise exception.EicError(reason='qemu-img convert failed: %s'
+                                     % str(detail).strip()) from e
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> collections.abc.Iterator[None]:
+        with self._guard:
+            lock = self._locks[name]
+        with lock:
+            yield
+
+    def forget_lock(self, name: str) -> None:
+        """Drop an unheld lock (a held one is someone's and stays)."""
+        with self._guard:
+            lock = self._locks.get(name)
+            if lock is not None and not lock.locked():
+                del self._locks[name]

@@ -1,4 +1,0 @@
-# Licensed under the Apache License, Version 2.0 (see LICENSE).
-import setuptools
-
-setuptools.setup()

@@ -1,0 +1,46 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""The demo as a newcomer runs it: only the table and the legend on
+standard output, nothing on standard error, the services' log and the
+cinder.conf in the files the legend names, every volume's data checked."""
+
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+PATHS = ['direct-clone', 'cache-clone', 'file-copy', 'file-copy',
+         'cache-clone', 'file-copy', 'copy-offload', 'download',
+         'cache-clone']
+
+
+def test_demo_prints_the_table_and_legend_only(tmp_path):
+    out_dir = tmp_path / 'out'
+    result = subprocess.run(
+        [sys.executable, '-m', 'netapp_eic_testing.demo', '--size-mib', '4',
+         '--output-dir', str(out_dir), '--operator'],
+        capture_output=True, text=True, timeout=600, check=False,
+        env=dict(os.environ, PYTHONPATH=ROOT))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ''
+    lines = result.stdout.splitlines()
+    header = lines.index(next(line for line in lines
+                              if line.startswith('scenario')))
+    rows = lines[header + 1:header + 1 + len(PATHS)]
+    assert [row.split()[-1] for row in rows] == ['ok'] * len(PATHS)
+    assert [re.split(r'\s{2,}', row)[1] for row in rows] == PATHS
+    assert 'qcow2 conversion' in rows[3]
+    conf = out_dir / 'cinder.conf'
+    log = out_dir / 'netapp-eic-demo.log'
+    assert 'cinder.conf  %s' % conf in result.stdout
+    assert 'service log  %s' % log in result.stdout
+    assert 'host bytes   bytes of the image' in result.stdout
+    assert oct(conf.stat().st_mode & 0o777) == '0o600'
+    assert '[netapp_eic_tool]' in conf.read_text()
+    assert len([line for line in log.read_text().splitlines()
+                if ' EIC image ' in line]) == len(PATHS)
+    # netapp-eic doctor passed on the demo's backend, explain ran.
+    assert '| ONTAP credentials' in result.stdout
+    assert '| fail ' not in result.stdout
+    assert '| cache-clone  | try' in result.stdout
