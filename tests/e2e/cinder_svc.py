@@ -137,9 +137,10 @@ class Cinder:
         return section
 
     def db_sync(self) -> procs.Service:
+        """The schema migration, a one-shot process (not started)."""
         return procs.Service('cinder-manage', [
             self._bin('cinder-manage'), '--config-file', self.conf_file,
-            'db', 'sync'], self.run_dir).start()
+            'db', 'sync'], self.run_dir)
 
     def _service(self, binary: str, name: str,
                  extra_args: Sequence[str] = (),

@@ -51,15 +51,18 @@ def e2e_stack():
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_interrupt)
     stack = stack_mod.E2EStack(run_dir, venv)
-    stack.start()
+    pids: list[int] = []
     _REPORT['stack'] = stack
     try:
+        stack.start()  # stops what it started if it fails or is stopped
         yield stack
     finally:
-        _REPORT['memory'] = stack.memory()
-        pids = stack.processes()
-        stack.stop()
-        _REPORT['cleanup'] = _leftovers(stack, pids)
+        try:
+            _REPORT['memory'] = stack.memory()
+            pids = stack.processes()
+        finally:
+            stack.stop()
+            _REPORT['cleanup'] = _leftovers(stack, pids)
 
 
 def _leftovers(stack, pids: list[int]) -> list[str]:

@@ -145,9 +145,9 @@ class Glance:
                 '--config-file', self.conf_file, 'db_sync']
 
     def db_sync(self) -> procs.Service:
-        """Start the schema migration (a one-shot process to wait for)."""
+        """The schema migration, a one-shot process (not started)."""
         return procs.Service('glance-manage', self.db_sync_argv(),
-                             self.run_dir, env=self._env()).start()
+                             self.run_dir, env=self._env())
 
     def start(self) -> None:
         self.service = procs.Service('glance-api', [

@@ -266,6 +266,10 @@ def sweep(run_dir: str) -> list[str]:
         path = os.path.join(pid_dir, name)
         with open(path) as record:
             pid_text, _, started = record.read().strip().partition(' ')
+        if not pid_text.isdigit():
+            LOG.warning('ignoring the unreadable record %s', path)
+            os.unlink(path)
+            continue
         pid = int(pid_text)
         if _start_time(pid) == started or (
                 _start_time(pid) is None and group_members(pid)):

@@ -68,14 +68,18 @@ class RabbitMQ:
         with open(os.path.join(self.home, 'enabled_plugins'), 'w') as f:
             f.write('[].\n')
         env = self._env()
+        # Each Service is kept before it starts, so that stop() finds it
+        # even when an interruption lands inside start().
         self.epmd = procs.Service(
             'epmd', [epmd, '-address', '127.0.0.1', '-port',
-                     str(self.epmd_port)], self.run_dir, env=env).start()
+                     str(self.epmd_port)], self.run_dir, env=env)
+        self.epmd.start()
         self.epmd.wait_until(lambda: procs.port_open(self.epmd_port),
                              'epmd port %d' % self.epmd_port, 20)
         self.server = procs.Service('rabbitmq', [RABBITMQ_SERVER],
                                     self.run_dir, env=env,
-                                    cwd=self.home, stop_timeout=20).start()
+                                    cwd=self.home, stop_timeout=20)
+        self.server.start()
 
     def wait_ready(self, timeout: float = 120.0) -> float:
         """Seconds until the AMQP listener accepts connections (RabbitMQ

@@ -147,6 +147,8 @@ class E2EStack:
         syncs = [self.glance.db_sync(), self.cinder.db_sync()]
         try:
             for sync in syncs:
+                sync.start()
+            for sync in syncs:
                 sync.wait_done()
         finally:
             for sync in syncs:

@@ -78,7 +78,8 @@ class Storage:
             os.path.join(self.venv, 'bin', 'netapp-eic-sim'),
             '--config', topology,
             '--data-root', os.path.join(self.data_root.path, 'data')],
-            self.run_dir).start()
+            self.run_dir)
+        self.sim_service.start()
         self.info = self._read_info()
         self.mounts = nfs.NfsMounts(
             {s: d for s, d in self.info['shares'].items()
