@@ -44,6 +44,10 @@ STORES = {
     'local': (None, ''),
 }
 
+# Run-directory entries holding data only (never a mount point).
+_DATA_DIRS = ('images', 'glance-local', 'glance', 'cinder', 'mariadb',
+              'rabbitmq')
+
 
 class E2EStack:
     """Everything of one end-to-end run under ``run_dir``."""
@@ -191,10 +195,19 @@ class E2EStack:
         started = time.monotonic()
         try:
             self._exit.close()
+            self._prune()
         finally:
             self.timings['stop'] = time.monotonic() - started
             if in_main:
                 signal.signal(signal.SIGINT, previous)
+
+    def _prune(self) -> None:
+        """Remove the bulky data of the stopped services (images, database,
+        broker state); configuration and logs stay for a post-mortem.
+        Only directories that are never mount points are touched."""
+        for name in _DATA_DIRS:
+            shutil.rmtree(os.path.join(self.run_dir, name),
+                          ignore_errors=True)
 
     # ------------------------------------------------------------ facts
     def processes(self) -> list[int]:
