@@ -3,8 +3,11 @@
 
 The driver writes one INFO line per create::
 
-    EIC image <id> -> volume <id> on pool <pool>: path <path>[ (<note>)]
+    EIC image <id> -> volume <id> on pool <pool>: path <path>[ (<detail>)]...
     in <seconds> s; <skipped paths and failures>
+
+``note`` joins the parenthesized details (source, conversion,
+verification, waiting) with ``; ``.
 
 :func:`parse_create_line` is the one place that reads that line: fields
 may be added to it later, and only this function then changes.
@@ -16,7 +19,7 @@ import re
 _CREATE = re.compile(
     r'EIC image (?P<image>\S+) -> volume (?P<volume>\S+) on pool '
     r'(?P<pool>\S+): path (?P<path>[a-z][a-z-]*)(?P<rest>.*)$')
-_NOTE = re.compile(r'^ \((?P<note>[^)]*)\)')
+_DETAIL = re.compile(r' \((?P<detail>[^)]*)\)')
 _SECONDS = re.compile(r' in (?P<seconds>\d+(?:\.\d+)?) s\b')
 _REGISTERED = re.compile(r'Image (?P<image>\S+) registered in the cache of '
                          r'pool (?P<pool>\S+?)\.?$')
@@ -45,12 +48,13 @@ def parse_create_line(line: str) -> Create | None:
     if match is None:
         return None
     rest = match.group('rest')
-    note = _NOTE.match(rest)
     seconds = _SECONDS.search(rest)
+    head = rest[:seconds.start()] if seconds else rest.split('; ', 1)[0]
+    note = '; '.join(d.group('detail') for d in _DETAIL.finditer(head))
     details = rest.split('; ', 1)[1] if '; ' in rest else ''
     return Create(image=match.group('image'), volume=match.group('volume'),
                   pool=match.group('pool'), path=match.group('path'),
-                  note=note.group('note') if note else '',
+                  note=note,
                   seconds=float(seconds.group('seconds')) if seconds
                   else None, details=details)
 

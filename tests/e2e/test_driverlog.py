@@ -48,3 +48,15 @@ def test_other_lines_are_not_creates():
     assert driverlog.parse_create_line(
         PREFIX + 'Image %s registered in the cache of pool '
         '127.0.0.1:/vol_cinder_a.' % IMAGE) is None
+
+
+def test_every_detail_is_in_the_note():
+    line = (HEAD + '127.0.0.1:/vol_cinder_b: path cache-clone (from cache '
+            'entry img-cache-x in FlexVol vol_cinder_b) (waited for a '
+            'concurrent request\'s copy) in 0.370 s; cache-clone: no cache '
+            'entry in FlexVol vol_cinder_b')
+    create = driverlog.parse_create_line(line)
+    assert create.note == ('from cache entry img-cache-x in FlexVol '
+                           'vol_cinder_b; waited for a concurrent request\'s '
+                           'copy')
+    assert create.seconds == 0.370
