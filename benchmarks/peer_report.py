@@ -7,7 +7,7 @@ import statistics
 
 import peer_stack
 
-COLUMNS = '%-28s %-20s %9s %9s %9s %8s %7s %7s %6s  %s'
+COLUMNS = '%-*s %-20s %9s %9s %9s %8s %7s %7s %6s  %s'
 HEADER = ('scenario', 'run', 'median s', 'min s', 'max s', 'x bare',
           'x eic', 'REST', 'copies', 'path')
 LEGEND = ('x bare: median / the bare ONTAP operation\'s median; x eic: '
@@ -49,12 +49,13 @@ def rows(result):
 
 def table(results):
     """The table as text lines."""
-    lines = [COLUMNS % HEADER]
+    width = max([len(r.scenario) for r in results] + [len(HEADER[0])])
+    lines = [COLUMNS % ((width,) + HEADER)]
     for result in results:
         first = True
         for r in rows(result):
             lines.append(COLUMNS % (
-                result.scenario if first else '', r['label'],
+                width, result.scenario if first else '', r['label'],
                 '%.4f' % r['median'], '%.4f' % r['min'], '%.4f' % r['max'],
                 '%.2fx' % r['ratio'],
                 '%.2fx' % r['vs_eic'] if r['vs_eic'] else '',

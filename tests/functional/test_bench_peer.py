@@ -23,9 +23,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 BENCHMARKS = os.path.join(ROOT, 'benchmarks')
 SCRIPT = os.path.join(BENCHMARKS, 'bench_peer.py')
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
-ROW = re.compile(r'^(?P<scenario>.{28}) (?P<label>.{20}) +(?P<median>\d+\.\d+)'
-                 r' +(?P<min>\d+\.\d+) +(?P<max>\d+\.\d+) .* (?P<path>\S+)$')
 DRIVERS = ('netapp-eic', 'in-tree', 'in-tree + tool')
+REFERENCES = ('bare REST File Copy', 'bare REST clone', 'bare copy + clone',
+              'cp + cp --reflink', 'cp --reflink', 'cp')
+ROW = re.compile(r'^(?P<scenario>.*?) +(?P<label>%s) +(?P<median>\d+\.\d+) '
+                 r'+(?P<min>\d+\.\d+) +(?P<max>\d+\.\d+) .* (?P<path>\S+)$'
+                 % '|'.join(re.escape(label) for label in
+                            sorted(DRIVERS + REFERENCES, key=len,
+                                   reverse=True)))
 #: The path each driver must take, by scenario (name up to the size).
 PATHS = {
     'cold': ('file-copy', 'file-copy', 'copy-offload'),
