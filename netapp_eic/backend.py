@@ -74,7 +74,9 @@ def settings_from(configuration: typing.Any,
         not conversion_disabled,
         copyoffload_tool_path=conf.netapp_copyoffload_tool_path,
         file_copy_timeout=conf.netapp_eic_file_copy_timeout,
-        file_copy_return_timeout=conf.netapp_eic_file_copy_return_timeout,
+        file_copy_return_timeout=min(
+            conf.netapp_eic_file_copy_return_timeout,
+            int(conf.netapp_eic_file_copy_timeout)),
         poll_initial_interval=conf.netapp_eic_poll_initial_interval,
         poll_max_interval=conf.netapp_eic_poll_max_interval,
         visibility_timeout=conf.netapp_eic_visibility_timeout)

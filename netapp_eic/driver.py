@@ -20,8 +20,10 @@ this host: mounts, commands, image conversion and Cinder's coordinator.
 
 import collections.abc
 import contextlib
+import os
 import typing
 
+from cinder import context as cinder_context
 from cinder import coordination
 from cinder.image import image_utils
 from cinder import interface
@@ -29,6 +31,7 @@ from cinder.volume.drivers.netapp.dataontap import nfs_cmode
 from cinder.volume.drivers.netapp import options as na_opts
 from cinder.volume.drivers.netapp import utils as na_utils
 from cinder.volume.drivers import remotefs
+from cinder.volume import volume_types
 from cinder.volume import volume_utils
 from oslo_concurrency import lockutils
 from oslo_concurrency import processutils
@@ -228,7 +231,7 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
             return None, False
         self._warn_copyoffload_deprecated()
         try:
-            extra_specs = na_utils.get_volume_extra_specs(volume)
+            volume_type = self._volume_type(volume)
         except Exception as e:
             LOG.warning('EIC could not read the volume type of volume '
                         '%(vol)s, Cinder will download: %(err)s',
@@ -238,7 +241,7 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
             return None, False
         outcome = self.eic.create(request)
         if outcome.cloned:
-            self._finish_clone(volume, request, outcome, extra_specs)
+            self._finish_clone(volume, request, outcome, volume_type)
         self.last_eic_outcome = outcome
         self._log_outcome(request, outcome)
         if not outcome.cloned:
@@ -251,12 +254,16 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                 'admin_metadata': admin_metadata}, True
 
     def _finish_clone(self, volume: typing.Any, request: CreateRequest,
-                      outcome: Outcome, extra_specs: typing.Any) -> None:
+                      outcome: Outcome,
+                      volume_type: dict[str, typing.Any]) -> None:
         """Permissions and QoS of the new volume file; on failure the file
         is removed and the outcome turned into a decline."""
+        extra_specs = volume_type.get('extra_specs') or {}
         try:
-            self._set_rw_permissions(outcome.volume_file)
-            self._do_qos_for_volume(volume, extra_specs, cleanup=False)
+            self._set_rw_permissions(str(outcome.volume_file))
+            if (volume_type.get('qos_specs_id') or
+                    na_utils.get_legacy_qos_policy(extra_specs)):
+                self._do_qos_for_volume(volume, extra_specs, cleanup=False)
         except Exception as e:
             LOG.warning('EIC could not finish volume %(vol)s (%(err)s); '
                         'removing it, Cinder will download.',
@@ -265,6 +272,30 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
             outcome.failures.append((str(outcome.path), str(e)))
             outcome.path = Path.DOWNLOAD
             outcome.volume_file = None
+
+    @staticmethod
+    def _volume_type(volume: typing.Any) -> dict[str, typing.Any]:
+        """The volume's type, read once per create (extra specs and QoS
+        specs id); {} without one."""
+        type_id = volume.get('volume_type_id')
+        if type_id is None:
+            return {}
+        volume_type = volume_types.get_volume_type(
+            cinder_context.get_admin_context(), type_id) or {}
+        na_utils.log_extra_spec_warnings(volume_type.get('extra_specs', {}))
+        return dict(volume_type)
+
+    def _set_rw_permissions(self, path: str) -> None:
+        """The parent's permissions (660 with secure file permissions,
+        else read-write for all) set by this process when it may, without
+        a ``chmod`` subprocess; otherwise as the parent does (as root)."""
+        try:
+            if self.configuration.nas_secure_file_permissions == 'true':
+                os.chmod(path, 0o660)
+            else:
+                os.chmod(path, os.stat(path).st_mode & 0o7777 | 0o666)
+        except PermissionError:
+            super()._set_rw_permissions(path)
 
     def _log_outcome(self, request: CreateRequest, outcome: Outcome) -> None:
         skipped = outcome.skipped + [

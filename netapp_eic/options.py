@@ -32,14 +32,17 @@ eic_opts: list[cfg.Opt] = [
                     'deleted and the volume is created by the next method '
                     '(ultimately a Glance download).'),
     cfg.IntOpt('netapp_eic_file_copy_return_timeout',
-               default=2,
+               default=120,
                min=0,
                max=120,
                help='Value, in seconds, of the ``return_timeout`` query '
                     'parameter sent with the ONTAP File Copy request: ONTAP '
-                    'holds the request that long and answers directly when '
-                    'the copy finishes within it, which saves the job polls '
-                    'for small images. 0 makes ONTAP return a job at once.'),
+                    'holds the request that long and answers as soon as the '
+                    'copy ends within it, so a copy is seen to end when it '
+                    'ends instead of at the next poll. A longer copy is '
+                    'then polled, more often as its end nears. Never more '
+                    'than netapp_eic_file_copy_timeout. 0 makes ONTAP '
+                    'return the job at once.'),
     cfg.FloatOpt('netapp_eic_poll_initial_interval',
                  default=0.05,
                  min=0.001,

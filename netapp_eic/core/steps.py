@@ -14,6 +14,7 @@ Cinder's.
 """
 
 import os
+import stat
 import time
 
 from oslo_log import log as logging
@@ -147,20 +148,21 @@ class StepRunner:
             raise
 
     def _finish(self, request: CreateRequest, dest: Pool) -> str:
-        """Check the new volume file through ONTAP and on the mount and
-        give it its final size; returns its local path."""
-        if self.client.file_info(dest.flexvol, request.volume_name) is None:
-            raise exception.EicError(reason=_(
-                'ONTAP does not report the cloned file %s') %
-                request.volume_name)
+        """Check the new volume file on the mount (the clone's answer
+        already said ONTAP made it) and give it its final size; returns
+        its local path."""
         path = dest.local(request.volume_name)
         visibility.wait_visible(path, self.settings.visibility_timeout)
-        current = os.path.getsize(path)
-        if current > request.size_bytes:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise exception.EicError(reason=_(
+                'the cloned file %s is not a regular file') %
+                request.volume_name)
+        if st.st_size > request.size_bytes:
             raise exception.EicError(reason=_(
                 'image virtual size %(img)d exceeds the volume size %(vol)d')
-                % {'img': current, 'vol': request.size_bytes})
-        if current < request.size_bytes:
+                % {'img': st.st_size, 'vol': request.size_bytes})
+        if st.st_size < request.size_bytes:
             os.truncate(path, request.size_bytes)
         return path
 

@@ -114,7 +114,7 @@ class Settings:
     convert_images: bool = True
     copyoffload_tool_path: str | None = None
     file_copy_timeout: float = 600.0
-    file_copy_return_timeout: int = 2
+    file_copy_return_timeout: int = 120
     poll_initial_interval: float = 0.05
     poll_max_interval: float = 2.0
     visibility_timeout: float = 10.0

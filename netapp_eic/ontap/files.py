@@ -1,26 +1,31 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Files: information, delete, rename, file clone and File Copy.
 
-Clone and copy are ONTAP jobs: they are posted with ``poll=False`` and
-``return_timeout``, and :meth:`FileCalls._post_action` reads each of
-ONTAP's answer shapes (202 with a running job, done within the timeout, an
-error whose body holds the failed job).
+Clone and copy are ONTAP jobs: they are posted (through :mod:`.rest`, the
+hot path) with ``return_timeout``, so ONTAP answers when they are done, and
+:meth:`FileCalls._post_action` reads each of ONTAP's answer shapes (202
+with a running job, done within the timeout, an error whose body holds the
+failed job).
 """
 
 import typing
 
 from netapp_ontap import host_connection
-from netapp_ontap import response as ontap_response
 from oslo_log import log as logging
 
 from netapp_eic import exception
 from netapp_eic.ontap import calls
 from netapp_eic.ontap import jobs
+from netapp_eic.ontap import rest
 
 LOG = logging.getLogger(__name__)
 
 #: Default bound on a file clone job, seconds.
 DEFAULT_CLONE_TIMEOUT = 120.0
+#: ONTAP's largest ``return_timeout``, seconds.
+MAX_RETURN_TIMEOUT = 120
+#: HTTP read timeout on top of a request's ``return_timeout``, seconds.
+READ_TIMEOUT_MARGIN = 15
 
 
 class FileCalls(jobs.JobCalls):
@@ -94,14 +99,17 @@ class FileCalls(jobs.JobCalls):
                    timeout: float = DEFAULT_CLONE_TIMEOUT) -> None:
         """File clone ``src`` to ``dst`` inside ``vol`` and wait for it.
 
+        Posted with a ``return_timeout`` so that ONTAP answers when the
+        clone is done (it takes milliseconds): no job to poll.
+
         :raises OntapApiError: the request was refused.
         :raises OntapJobFailed: the clone job failed.
         :raises OntapJobTimeout: the clone job did not end in ``timeout``.
         """
-        clone = calls.resources.FileClone(
-            volume=calls.volume_ref(vol), source_path=src,
-            destination_path=dst, overwrite_destination=overwrite)
-        job_uuid = self._post_action(clone, 'POST /storage/file/clone')
+        body = {'volume': calls.volume_ref(vol), 'source_path': src,
+                'destination_path': dst, 'overwrite_destination': overwrite}
+        hold = int(min(timeout, MAX_RETURN_TIMEOUT))
+        job_uuid = self._post_action('/storage/file/clone', body, hold)
         if job_uuid:
             self.wait_job(job_uuid, timeout)
 
@@ -109,34 +117,38 @@ class FileCalls(jobs.JobCalls):
                    return_timeout: int) -> str | None:
         """Start an ONTAP File Copy of ``src`` to ``dst``.
 
-        ONTAP holds the request up to ``return_timeout`` seconds.
+        ONTAP holds the request up to ``return_timeout`` seconds (at most
+        120) and answers as soon as the copy ends within it.
 
         :returns: the job UUID while it runs, None once it has succeeded.
         :raises OntapJobFailed: the copy already failed.
         :raises OntapApiError: the request was refused.
         """
-        copy = calls.resources.FileCopy(files_to_copy=[
-            {'source': calls.copy_endpoint(src),
-             'destination': calls.copy_endpoint(dst)}])
-        return self._post_action(copy, 'POST /storage/file/copy',
-                                 return_timeout=int(return_timeout))
+        body = {'files_to_copy': [{'source': calls.copy_endpoint(src),
+                                   'destination': calls.copy_endpoint(dst)}]}
+        return self._post_action('/storage/file/copy', body,
+                                 int(min(return_timeout, MAX_RETURN_TIMEOUT)))
 
-    def _post_action(self, action: typing.Any, call: str,
-                     **params: typing.Any) -> str | None:
-        """POST an async action; the running job's UUID or None if done.
+    def _post_action(self, path: str, body: dict[str, typing.Any],
+                     return_timeout: int) -> str | None:
+        """POST an asynchronous action; the running job's UUID, or None
+        when it is done.
 
-        Handles ONTAP's shapes: 202 + job link (running), 200/201 with or
-        without a job (finished in ``return_timeout``), and an error status
-        whose body holds the failed job.
+        ONTAP's answers: 202 with the job (still running), 200 or 201 (done
+        within ``return_timeout``; a job that failed within it is an error
+        status), and an error status whose body holds the failed job.
         """
+        call = 'POST %s' % path
         try:
             with calls.api(call):
-                response = action.post(poll=False,
-                                       connection=self.connection, **params)
+                answer = rest.send(
+                    self.connection, 'POST', path, body=body,
+                    params={'return_timeout': return_timeout},
+                    timeout=return_timeout + READ_TIMEOUT_MARGIN)
         except exception.OntapApiError as err:
             self._raise_if_failed_job(err)
             raise
-        return self._job_from_response(response)
+        return self._job_from_answer(answer)
 
     @staticmethod
     def _raise_if_failed_job(err: exception.OntapApiError) -> None:
@@ -151,25 +163,16 @@ class FileCalls(jobs.JobCalls):
                 reason=detail.get('message') or body.get('message')
                 or err.kwargs.get('reason')) from err
 
-    def _job_from_response(self, response: ontap_response.NetAppResponse
-                           ) -> str | None:
-        """The running job of a POST response, None when already done."""
-        body = calls.body_of(response)
-        job_uuid = calls.job_of(body).get('uuid')
-        if not job_uuid:
+    @staticmethod
+    def _job_from_answer(answer: rest.Answer) -> str | None:
+        """The running job of a POST answer, None when already done."""
+        job_uuid = calls.job_of(answer.body).get('uuid')
+        if not job_uuid or answer.status != 202:
+            state = (answer.body.get('state')
+                     if isinstance(answer.body, dict) else None)
+            if state in jobs.FAILED_STATES:
+                raise exception.OntapJobFailed(
+                    job=job_uuid, state=state,
+                    reason=str(answer.body.get('message', '')))
             return None
-        job_uuid = str(job_uuid)
-        if response.http_response.status_code == 202:
-            return job_uuid
-        state = body.get('state') if isinstance(body, dict) else None
-        message = ''
-        if not state:
-            state, message = self._job_record(job_uuid)
-        if state == 'success':
-            return None
-        if state in jobs.FAILED_STATES:
-            if not message:
-                message = self._job_record(job_uuid)[1]
-            raise exception.OntapJobFailed(job=job_uuid, state=state,
-                                           reason=message)
-        return job_uuid
+        return str(job_uuid)

@@ -14,6 +14,7 @@ from oslo_log import log as logging
 
 from netapp_eic import exception
 from netapp_eic.ontap import calls
+from netapp_eic.ontap import rest
 
 LOG = logging.getLogger(__name__)
 
@@ -34,37 +35,42 @@ class JobCalls:
 
     def _job_record(self, job_uuid: str) -> tuple[str, str]:
         """``(state, message)`` of a job; a vanished job is a failure."""
-        job = calls.resources.Job(uuid=job_uuid)
-        job.set_connection(self.connection)
         try:
             with calls.api('GET /cluster/jobs/{uuid}'):
-                job.get(fields='state,message,error,code')
+                answer = rest.send(self.connection, 'GET',
+                                   '/cluster/jobs/%s' % job_uuid,
+                                   params={'fields': 'state,message,error'})
         except exception.OntapApiError as err:
             if err.status == 404:
                 return 'failure', 'the job no longer exists'
             raise
-        error = getattr(job, 'error', None)
-        message = getattr(error, 'message', None) if error else None
-        message = message or getattr(job, 'message', '') or ''
-        return str(getattr(job, 'state', '')), str(message)
+        job = answer.body if isinstance(answer.body, dict) else {}
+        error = job.get('error')
+        message = error.get('message') if isinstance(error, dict) else None
+        return str(job.get('state', '')), str(message or
+                                               job.get('message') or '')
 
     def wait_job(self, job_uuid: str, timeout: float,
                  initial_interval: float | None = None,
                  max_interval: float | None = None,
-                 on_poll: typing.Callable[[str, str], None] | None = None
-                 ) -> None:
+                 on_poll: typing.Callable[[str, str], float | None] | None
+                 = None) -> None:
         """Poll a job until it succeeds, fails, or ``timeout`` passes.
 
         Intervals start at ``initial_interval`` and double up to
         ``max_interval`` (the client's settings by default); the last sleep
         is cut to the time left. ``on_poll(state, message)`` is called
         after each poll that found the job still running (progress
-        reporting, :mod:`netapp_eic.ontap.progress`).
+        reporting, :mod:`netapp_eic.ontap.progress`); when it returns an
+        estimate of the seconds left, the next poll comes at half of it
+        (within the same bounds), so a long job's end is seen within about
+        ``initial_interval`` instead of up to ``max_interval`` late.
 
         :raises OntapJobFailed: the job ended in failure (or vanished).
         :raises OntapJobTimeout: still running after ``timeout`` seconds.
         """
         interval = initial_interval or self.poll_initial_interval
+        floor = interval
         ceiling = max_interval or self.poll_max_interval
         deadline = self.monotonic() + timeout
         while True:
@@ -78,9 +84,10 @@ class JobCalls:
             if remaining <= 0:
                 raise exception.OntapJobTimeout(job=job_uuid,
                                                 timeout=timeout)
-            if on_poll is not None:
-                on_poll(state, message)
-            self.sleep(min(interval, remaining))
+            left = on_poll(state, message) if on_poll is not None else None
+            nap = interval if left is None else min(ceiling,
+                                                    max(floor, left / 2))
+            self.sleep(min(nap, remaining))
             interval = min(interval * 2, ceiling)
 
     def cancel_job(self, job_uuid: str) -> None:

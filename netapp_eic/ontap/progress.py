@@ -31,6 +31,9 @@ LOG = logging.getLogger(__name__)
 
 #: Seconds between two progress lines (and before the first).
 INTERVAL = 5.0
+#: Seconds of polling before the first size sample (a rate to estimate the
+#: end from); a copy that ends sooner costs no extra request.
+FIRST_SAMPLE = 1.0
 _PERCENT = re.compile(r'(\d{1,3}(?:\.\d+)?)\s*%')
 
 
@@ -153,12 +156,16 @@ class _Reporter:
 
 
 class FileCopyProgress:
-    """The ``on_poll`` callback of a File Copy job's wait.
+    """The ``on_poll`` callback of a File Copy job's wait: samples the
+    destination's size (once the copy has run :data:`FIRST_SAMPLE` seconds
+    and then every few seconds),
+    reports it, and returns an estimate of the seconds left, which the
+    wait uses to poll close to the copy's end.
 
     :param client: the ONTAP client (its :meth:`file_info`).
     :param dest: the destination file.
-    :param total: returns the source's size; called once, when the first
-        sample is due.
+    :param total: returns the source's size; called once, at the first
+        sample.
     :param interval: seconds between log lines (:data:`INTERVAL`).
     """
 
@@ -168,19 +175,43 @@ class FileCopyProgress:
                  clock: typing.Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.dest = dest
+        self.clock = clock
         self.reporter = _Reporter(label, total, interval, clock)
+        self._sampled = False
+        self._first: tuple[float, int] | None = None
+        self._estimate: tuple[float, float] | None = None
 
-    def __call__(self, state: str, message: str) -> None:
-        if not self.reporter.due():
-            return
+    def __call__(self, state: str, message: str) -> float | None:
+        first = (not self._sampled and
+                 self.clock() - self.reporter.start >= FIRST_SAMPLE)
+        if first or self.reporter.due():
+            self._sampled = True
+            self._sample(message)
+        if self._estimate is None:
+            return None
+        at, left = self._estimate
+        return max(0.0, left - (self.clock() - at))
+
+    def _sample(self, message: str) -> None:
         try:
             info = self.client.file_info(self.dest.flexvol, self.dest.path)
         except Exception as e:
             LOG.debug('Destination size of %(label)s unknown: %(err)s',
                       {'label': self.reporter.label, 'err': e})
             info = None
-        self.reporter.report(None if info is None else info.size,
-                             percent_in(message))
+        done = None if info is None else info.size
+        self.reporter.report(done, percent_in(message))
+        if done is None:
+            return
+        now = self.clock()
+        if self._first is None:
+            self._first = (now, done)
+            return
+        start, copied = self._first
+        total = self.reporter.total()
+        if total and done > copied and now > start:
+            rate = (done - copied) / (now - start)
+            self._estimate = (now, max(0, total - done) / rate)
 
 
 @contextlib.contextmanager

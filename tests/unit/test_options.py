@@ -9,7 +9,7 @@ from netapp_eic import options
 
 EXPECTED = {
     'netapp_eic_file_copy_timeout': 600,
-    'netapp_eic_file_copy_return_timeout': 2,
+    'netapp_eic_file_copy_return_timeout': 120,
     'netapp_eic_poll_initial_interval': 0.05,
     'netapp_eic_poll_max_interval': 2.0,
     'netapp_eic_visibility_timeout': 10.0,

@@ -49,3 +49,14 @@ def test_wait_job_failure_reason():
     client, _clock = _scripted([('queued', ''), ('failure', 'no space')])
     with pytest.raises(exception.OntapJobFailed, match='no space'):
         client.wait_job('j1', timeout=10)
+
+
+def test_wait_job_polls_near_the_estimated_end():
+    states = [('running', '')] * 5 + [('success', 'done')]
+    client, clock = _scripted(states)
+    estimates = iter([8.0, 4.0, 1.0, 0.01, None])
+    client.wait_job('j1', timeout=60, initial_interval=0.05,
+                    max_interval=2.0,
+                    on_poll=lambda state, message: next(estimates))
+    # Half the time left, within [0.05, 2.0]; doubling when unknown.
+    assert clock.sleeps == [2.0, 2.0, 0.5, 0.05, 0.8]
