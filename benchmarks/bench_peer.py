@@ -43,6 +43,9 @@ image part the image's bytes (a digest). Scenarios:
 * cold: no cache entry anywhere, Glance's file copied into the pool, at
   each ``--sizes``, with copy jobs (File Copy and copy offload) throttled
   to ``--throttle-mibps`` (an array's bandwidth) and unthrottled;
+* other: no cache entry in the pool, but one in the backend's other pool
+  (each contender primed once): that entry is copied, at each ``--sizes``,
+  throttled; the reference is a bare File Copy of the entry;
 * warm: the pool's cache entry exists (each contender primed once);
 * direct: Glance's file in the pool's FlexVol, cloned; images above 1 GiB
   are sparse;
@@ -59,7 +62,8 @@ Copies (and copy offloads) per create or per storm, the path. The chart
 goes to ``--png``.
 
     python benchmarks/bench_peer.py [--quick] [--runs N] [--sizes 256,1024]
-        [--scenarios cold,warm,direct,storm] [--png doc/bench_peer.png]
+        [--scenarios cold,other,warm,direct,storm]
+        [--png doc/bench_peer.png]
 """
 
 import argparse
@@ -85,7 +89,7 @@ import peer_report  # noqa: E402
 import peer_scenarios  # noqa: E402
 import peer_stack  # noqa: E402
 
-SCENARIOS = ('cold', 'warm', 'direct', 'storm')
+SCENARIOS = ('cold', 'other', 'warm', 'direct', 'storm')
 DEFAULT_PNG = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'doc', 'bench_peer.png')
 QUICK = {'sizes': [4], 'throttle_mibps': 0, 'warm_mib': 4,
@@ -192,6 +196,10 @@ def run(args, stack, cinder, workdir):
     if 'cold' in args.scenarios:
         for size in args.sizes:
             results += scenarios.cold(size, throttles, runs or 3)
+    if 'other' in args.scenarios:
+        for size in args.sizes:
+            results += scenarios.other_pool(size, args.throttle_mibps,
+                                            runs or 3)
     if 'warm' in args.scenarios:
         results += scenarios.warm(args.warm_mib, runs or 5)
     if 'direct' in args.scenarios:

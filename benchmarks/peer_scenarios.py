@@ -139,6 +139,28 @@ class Scenarios:
                 results.append(Result(what, BARE_COPY, samples))
         return results
 
+    def other_pool(self, size_mib, mibps, runs):
+        """Cold in the pool, the image's (verified) cache entry in the
+        backend's other pool: a copy of that entry."""
+        what = 'from other pool %d MiB %s' % (size_mib, rate(mibps))
+        self.progress(what)
+        with self.image(size_mib, 'glance') as image:
+            for contender in self.contenders:
+                contender.prime_other_pool(image)
+
+            def measure(contender):
+                contender.reset_pool(image.ids[contender.label])
+                return contender.create(contender.glance, image,
+                                        COPY_PATH[contender.label], what)
+            entry = 'img-cache-%s' % image.ids[EIC]
+            measures = [(c.label, lambda c=c: measure(c))
+                        for c in self.contenders]
+            measures += [(BARE_COPY, lambda: self.bare.copy(
+                'vol_cinder_b', entry, 'vol_cinder_a', image.size))]
+            with self.throttled(mibps):
+                samples = self.interleave(runs, measures)
+        return [Result(what, BARE_COPY, samples)]
+
     def warm(self, size_mib, runs):
         """Cache hits: each contender's pool holds the image's entry."""
         what = 'warm %d MiB' % size_mib

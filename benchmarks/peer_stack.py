@@ -172,6 +172,38 @@ class Contender:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(mount, name))
 
+    def reset_pool(self, image_id):
+        """No cache entry in the contender's first pool (the others keep
+        theirs)."""
+        for name in (eic_cache.entry_name(image_id),
+                     eic_cache.record_name(image_id)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.mount, name))
+
+    def prime_other_pool(self, image):
+        """A create in the contender's second pool, leaving the image's
+        cache entry there (the source of a copy from another pool)."""
+        other = self.shares[1]
+        volume = self.objects.Volume(
+            context=self.ctx, size=image.volume_gib,
+            host=cinder_mod.pool_host(other, self.backend),
+            provider_location=None, status='creating',
+            display_name='bench-peer-prime')
+        volume.create()
+        try:
+            self.flow(volume, self.glance, image.ids[self.label])
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(
+                    self.driver._get_mount_point_for_share(other),
+                    volume.name))
+            volume.destroy()
+        entry = os.path.join(self.driver._get_mount_point_for_share(other),
+                             eic_cache.entry_name(image.ids[self.label]))
+        if not os.path.exists(entry):
+            raise BenchError('%s: no cache entry in %s after a create' % (
+                self.label, other))
+
     def has_entry(self, image_id):
         return os.path.exists(os.path.join(
             self.mount, eic_cache.entry_name(image_id)))
