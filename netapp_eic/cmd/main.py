@@ -14,17 +14,18 @@ from cliff import help
 import netapp_eic
 from netapp_eic.cmd import base
 from netapp_eic.cmd import bench
+from netapp_eic.cmd import cache
 from netapp_eic.cmd import doctor
 from netapp_eic.cmd import explain
 
-#: Every command, by name. The ``cache`` group (``cache list``, ``cache
-#: warm``, ``cache evict``) comes with the cache manager of issue 8: add its
-#: commands here, in a module ``netapp_eic/cmd/cache.py``. Plugins may also
-#: add commands through the ``netapp_eic.cli`` entry point namespace.
+#: Every command, by name. Plugins may also add commands through the
+#: ``netapp_eic.cli`` entry point namespace.
 COMMANDS: dict[str, type[command.Command]] = {
     'doctor': doctor.Doctor,
     'explain': explain.Explain,
     'bench': bench.Bench,
+    'cache list': cache.CacheList,
+    'cache evict': cache.CacheEvict,
 }
 
 NAMESPACE = 'netapp_eic.cli'

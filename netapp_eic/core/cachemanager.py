@@ -178,6 +178,22 @@ class CacheManager:
             return None
         return eviction.Space(total, available)
 
+    def evict_images(self, pool: Pool, image_ids: collections.abc.Iterable[
+            str], used_before: float | None = None) -> list[str]:
+        """Evict the entries of ``image_ids`` (an operator's request),
+        those last used before ``used_before`` only when it is given; an
+        entry being cloned from stays. Returns the evicted image ids."""
+        wanted = set(image_ids)
+        evicted = []
+        for entry in pool.cache.entries():
+            if entry.image_id not in wanted:
+                continue
+            if used_before is not None and entry.last_used >= used_before:
+                continue
+            if self._evict_one(pool, entry):
+                evicted.append(entry.image_id)
+        return evicted
+
     def _evict_one(self, pool: Pool, victim: cache.Entry) -> bool:
         image_id = victim.image_id
         with self.ctx.host.lock(entry_lock(image_id, pool)):

@@ -17,6 +17,7 @@ import time
 from oslo_log import log as logging
 
 from netapp_eic import ontap
+from netapp_eic.core import cache
 from netapp_eic.core.context import Context
 from netapp_eic.core import facts
 from netapp_eic.core import host as host_mod
@@ -119,6 +120,26 @@ class Engine:
             'netapp_eic_direct_clone_store':
                 pool.flexvol.uuid in self._facts.image_flexvols,
         }
+
+    def cache_entries(self, share: str) -> list[cache.Entry]:
+        """The cache entries of a pool, most recently used first."""
+        entries = self.pools.get(share).cache.entries()
+        return sorted(entries, key=lambda e: e.last_used, reverse=True)
+
+    def evict(self, share: str, image_id: str | None = None,
+              older_than: float | None = None) -> list[str]:
+        """Evict from a pool: the entry of ``image_id``, the entries
+        unused for ``older_than`` seconds, or (neither given) down to the
+        budgets. An entry being cloned from stays. Returns the image ids
+        evicted."""
+        pool = self.pools.get(share)
+        manager = self._steps.cache
+        if image_id is None and older_than is None:
+            return manager.evict(pool)
+        ids = ([image_id] if image_id is not None else
+               [e.image_id for e in pool.cache.entries()])
+        cutoff = None if older_than is None else time.time() - older_than
+        return manager.evict_images(pool, ids, cutoff)
 
     def maintain(self, max_temp_age: float) -> dict[str, list[str]]:
         """The periodic cache task of every mounted pool: evict down to
