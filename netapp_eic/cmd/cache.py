@@ -23,6 +23,16 @@ from netapp_eic import exception
 LIST_COLUMNS = ('Pool', 'Image', 'Size', 'Allocated', 'Last used',
                 'Verified', 'State')
 EVICT_COLUMNS = ('Pool', 'Image', 'Result')
+#: What ``cache evict`` evicts (exactly one of them).
+EVICT_SELECTIONS: tuple[tuple[str, dict[str, typing.Any]], ...] = (
+    ('--image', {'metavar': 'ID', 'help': 'the entry of this image'}),
+    ('--older-than', {'type': float, 'metavar': 'HOURS',
+                      'help': 'entries unused for this many hours'}),
+    ('--to-budget', {'action': 'store_true',
+                     'help': 'least recently used entries until the budgets '
+                             'hold (netapp_eic_cache_max_*, '
+                             'thres_avl_size_perc_*)'}),
+)
 
 
 class CacheHost(localhost.LocalHost):
@@ -108,14 +118,8 @@ class CacheEvict(_CacheCommand):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument('--image', metavar='ID',
-                           help='the entry of this image')
-        which.add_argument('--older-than', type=float, metavar='HOURS',
-                           help='entries unused for this many hours')
-        which.add_argument('--to-budget', action='store_true',
-                           help='least recently used entries until the '
-                                'budgets hold (netapp_eic_cache_max_*, '
-                                'thres_avl_size_perc_*)')
+        for flag, options in EVICT_SELECTIONS:
+            which.add_argument(flag, **options)
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace
