@@ -30,7 +30,6 @@ from cinder.volume.drivers.netapp import utils as na_utils
 from cinder.volume.drivers import remotefs
 from cinder.volume import volume_utils
 from oslo_concurrency import lockutils
-from oslo_concurrency import processutils
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_log import versionutils
@@ -43,6 +42,7 @@ from netapp_eic.core.types import (CreateRequest, Outcome, Path,
                                    Registration, Settings)
 from netapp_eic import exception
 from netapp_eic import options
+from netapp_eic import process
 
 LOG = logging.getLogger(__name__)
 
@@ -61,13 +61,10 @@ class CinderHost:
 
     def run(self, argv: collections.abc.Sequence[str],
             timeout: float | None = None) -> None:
-        try:
-            self._driver._execute(*argv, run_as_root=False,
-                                  check_exit_code=0)
-        except processutils.ProcessExecutionError as e:
-            raise exception.CopyOffloadFailed(
-                reason='%s exited with %s: %s' % (
-                    argv[0], e.exit_code, (e.stderr or '').strip())) from e
+        """Run ``argv`` unprivileged, without a shell, in its own process
+        group, killed as a whole when ``timeout`` passes (Cinder's
+        ``execute`` would kill the command only, not what it started)."""
+        process.run_bounded(argv, timeout)
 
     def convert_image(self, source: str, dest: str,
                       source_format: str) -> None:
@@ -85,6 +82,21 @@ class CinderHost:
         else:
             with lockutils.lock(name):
                 yield
+
+    @contextlib.contextmanager
+    def try_lock(self, name: str) -> collections.abc.Iterator[bool]:
+        """The lock of :meth:`lock` if it is free now, without waiting."""
+        coordinator = getattr(coordination.COORDINATOR, 'coordinator', None)
+        if coordinator:
+            lock = coordination.COORDINATOR.get_lock(name)
+        else:
+            lock = lockutils.internal_lock(name)
+        got = bool(lock.acquire(blocking=False))
+        try:
+            yield got
+        finally:
+            if got:
+                lock.release()
 
 
 class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
@@ -120,7 +132,8 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
 
     def _make_ontap_client(self) -> ontap.OntapClient:
         """The netapp_ontap client; tests and deployments may override."""
-        return ontap.OntapClient.from_configuration(self.configuration)
+        return ontap.OntapClient.from_configuration(
+            self.configuration, trace_enabled=lambda: volume_utils.TRACE_API)
 
     def _eic_settings(self) -> Settings:
         conf = self.configuration
@@ -129,11 +142,15 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
             convert_images=(conf.netapp_eic_convert_images and
                             not image_utils.CONF.image_conversion_disable),
             copyoffload_tool_path=conf.netapp_copyoffload_tool_path,
+            copyoffload_timeout=conf.netapp_eic_copyoffload_timeout or None,
             file_copy_timeout=conf.netapp_eic_file_copy_timeout,
             file_copy_return_timeout=conf.netapp_eic_file_copy_return_timeout,
             poll_initial_interval=conf.netapp_eic_poll_initial_interval,
             poll_max_interval=conf.netapp_eic_poll_max_interval,
-            visibility_timeout=conf.netapp_eic_visibility_timeout)
+            visibility_timeout=conf.netapp_eic_visibility_timeout,
+            verify_content=conf.netapp_eic_verify_image_content,
+            max_image_virtual_size=(
+                conf.netapp_eic_max_image_virtual_size_gb * units.Gi))
 
     @property
     def eic(self) -> engine.Engine:
@@ -233,14 +250,13 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                      'is not set.')
 
     def _clean_image_cache(self) -> None:
-        """The parent's periodic cache cleanup, plus removal of temporary
-        files that a crashed create left behind (older than twice the File
-        Copy timeout, and at least an hour)."""
+        """The parent's periodic cache cleanup, plus what interrupted
+        creates left: File Copy jobs whose cancellation failed, and
+        temporary files older than the longest copy may run (File Copy or
+        tool timeout) whose image lock nobody holds."""
         super()._clean_image_cache()
         if self._eic is not None:
-            max_age = max(3600, 2 * self.configuration.safe_get(
-                'netapp_eic_file_copy_timeout'))
-            self._eic.sweep_temporaries(max_age)
+            self._eic.sweep_temporaries(self._eic.settings.longest_copy)
 
     def copy_image_to_volume(self, context: typing.Any, volume: typing.Any,
                              image_service: typing.Any, image_id: str,

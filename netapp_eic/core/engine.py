@@ -11,6 +11,7 @@ the driver. A create is: gather facts (read-only,
 run the steps (:mod:`~netapp_eic.core.steps`).
 """
 
+import contextlib
 import os
 import time
 
@@ -20,10 +21,12 @@ from netapp_eic import ontap
 from netapp_eic.core import cache
 from netapp_eic.core.context import Context
 from netapp_eic.core import facts
+from netapp_eic.core import failure
 from netapp_eic.core import host as host_mod
+from netapp_eic.core import materialize
 from netapp_eic.core import planner
 from netapp_eic.core import steps
-from netapp_eic.core.pools import Pools
+from netapp_eic.core.pools import Pool, Pools
 from netapp_eic.core.types import (CreateRequest, ImageMeta, Outcome, Path,
                                    Registration, Settings)
 from netapp_eic import exception
@@ -37,6 +40,7 @@ class Engine:
     def __init__(self, client: ontap.OntapClient, host: host_mod.Host,
                  settings: Settings) -> None:
         self.client = client
+        self.host = host
         self.settings = settings
         self.pools = Pools(client, host)
         ctx = Context(client, host, self.pools, settings)
@@ -58,13 +62,10 @@ class Engine:
         start = time.monotonic()
         try:
             found, dest = self._facts.gather(request)
-        except exception.EicError as e:
-            LOG.warning('EIC could not plan volume %(vol)s from image '
-                        '%(image)s, Cinder will download: %(err)s',
-                        {'vol': request.volume_id,
-                         'image': request.image_id, 'err': e})
+        except Exception as e:  # any failure here only means "download"
+            failure.log_plan_failure(e, 'could not plan', request.volume_id)
             return Outcome(Path.DOWNLOAD, time.monotonic() - start,
-                           failures=[('plan', str(e))])
+                           failures=[('plan', failure.reason_of(e))])
         the_plan = planner.plan(found)
         if dest is None:
             outcome = Outcome(Path.DOWNLOAD, skipped=[
@@ -99,9 +100,16 @@ class Engine:
                                     image_meta)
 
     def sweep_temporaries(self, max_age: float) -> list[str]:
-        """Remove ``.eic-tmp-*`` files older than ``max_age`` seconds from
-        every mounted pool: what a cinder-volume that died mid-create left.
-        Younger ones may belong to a create in progress on any host."""
+        """Remove what interrupted creates left: cancel the File Copy jobs
+        whose cancellation failed, and remove ``.eic-tmp-*`` files older
+        than ``max_age`` seconds (the longest a copy may run) from every
+        mounted pool, unless the image lock they were made under is held
+        now (on this host, or on any host with a distributed lock
+        manager): a conversion may outlast the copy that fed it.
+
+        :returns: the names removed.
+        """
+        self._steps.make.jobs.cancel_orphans()
         removed = []
         cutoff = time.time() - max_age
         for pool in self.pools.mounted():
@@ -112,10 +120,20 @@ class Engine:
                     old = os.lstat(pool.local(name)).st_mtime < cutoff
                 except FileNotFoundError:
                     continue
-                if old:
-                    LOG.info('Removing stale temporary file %(name)s from '
-                             'FlexVol %(vol)s.',
-                             {'name': name, 'vol': pool.flexvol.name})
-                    self._steps.make.delete(pool, name)
+                if old and self._sweep_one(pool, name):
                     removed.append(name)
         return removed
+
+    def _sweep_one(self, pool: Pool, name: str) -> bool:
+        image_id = materialize.image_of_temp(name)
+        lock = (self.host.try_lock(steps.lock_name(image_id, pool))
+                if image_id else contextlib.nullcontext(True))
+        with lock as free:
+            if not free:
+                LOG.debug('Keeping %(name)s: the lock of image %(image)s '
+                          'is held.', {'name': name, 'image': image_id})
+                return False
+            LOG.info('Removing stale temporary file %(name)s from FlexVol '
+                     '%(vol)s.', {'name': name, 'vol': pool.flexvol.name})
+            self._steps.make.delete(pool, name)
+        return True

@@ -4,7 +4,8 @@
 The core needs a few things only the cinder-volume host can do: find where
 a share is mounted, list the mounted shares, run the copy offload tool,
 convert an image with ``qemu-img`` (as root where the backend says so), and
-take a named lock that other cinder-volume hosts respect. The driver
+take a named lock that other cinder-volume hosts respect (or learn, without
+waiting, that it is held). The driver
 implements :class:`Host` and hands it to the core; the core never sees the
 driver. Tests hand it a small fake.
 """
@@ -25,9 +26,11 @@ class Host(typing.Protocol):
 
     def run(self, argv: collections.abc.Sequence[str],
             timeout: float | None = None) -> None:
-        """Run a command without a shell, unprivileged.
+        """Run a command without a shell, unprivileged, in its own process
+        group; when ``timeout`` passes the whole group is killed.
 
-        :raises netapp_eic.exception.EicError: it failed or timed out.
+        :raises netapp_eic.exception.CommandTimeout: it timed out.
+        :raises netapp_eic.exception.EicError: it failed.
         """
 
     def convert_image(self, source: str, dest: str,
@@ -37,3 +40,7 @@ class Host(typing.Protocol):
     def lock(self, name: str) -> contextlib.AbstractContextManager[None]:
         """A named exclusive lock, held across hosts when a distributed
         lock manager is configured."""
+
+    def try_lock(self, name: str) -> contextlib.AbstractContextManager[bool]:
+        """The lock ``name`` if it is free now: yields True while holding
+        it, False (without waiting) when someone else holds it."""

@@ -18,10 +18,14 @@ from oslo_log import log as logging
 
 from netapp_eic.core import cache
 from netapp_eic.core.context import Context
+from netapp_eic.core import facts
+from netapp_eic.core import failure
+from netapp_eic.core import files
 from netapp_eic.core import materialize
 from netapp_eic.core import planner
 from netapp_eic.core import visibility
 from netapp_eic.core.pools import Pool
+from netapp_eic.core import trust
 from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
                                    Outcome, Path, Registration, faster)
 from netapp_eic import exception
@@ -46,49 +50,71 @@ class StepRunner:
 
     def run(self, the_plan: planner.Plan, request: CreateRequest,
             dest: Pool) -> Outcome:
-        """Try the planned steps in order until one makes the volume."""
+        """Try the planned steps in order until one makes the volume.
+
+        The outcome names the path that actually made the volume, with a
+        note only from that attempt; a failed attempt leaves a failure and
+        nothing else.
+        """
         outcome = Outcome(Path.DOWNLOAD, skipped=[
             '%s: %s' % pair for pair in the_plan.skipped])
+        refused: dict[str, str] = {}
         for step in the_plan.steps:
             if step.path is Path.DOWNLOAD:
                 return outcome
+            label = step.source.label if step.source else None
+            if label in refused:
+                outcome.skipped.append('%s: %s' % (step.path,
+                                                   refused[label]))
+                continue
             try:
-                self._run_step(step, request, dest, outcome)
+                taken, note = self._run_step(step, request, dest, outcome)
                 outcome.volume_file = self._finish(request, dest)
             except Exception as e:
                 self.discard(dest, request.volume_name)
-                reason = getattr(e, 'msg', None) or str(e) or repr(e)
+                reason = failure.reason_of(e)
                 outcome.failures.append((str(step.path), reason))
-                LOG.warning('EIC %(path)s failed for volume %(vol)s, falling '
-                            'back to the next path: %(reason)s',
-                            {'path': step.path, 'vol': request.volume_id,
-                             'reason': reason})
+                failure.log_step_failure(e, step.path, request.volume_id,
+                                         reason)
+                if isinstance(e, exception.OntapApiError):
+                    self.client.invalidate()
+                if label and failure.refuses_source(e):
+                    refused[label] = 'source already refused: %s' % reason
                 continue
-            outcome.path = step.path
+            outcome.path, outcome.note = taken, note
             outcome.skipped = [
                 '%s: %s' % (path, reason) for path, reason in the_plan.skipped
-                if faster(path, step.path)]
+                if faster(path, taken)]
             return outcome
         return outcome
 
     def _run_step(self, step: planner.Step, request: CreateRequest,
-                  dest: Pool, outcome: Outcome) -> None:
+                  dest: Pool, outcome: Outcome) -> tuple[Path, str]:
+        """Carry out ``step``; returns the path that made the volume and a
+        note on how (a concurrent request's entry was cloned)."""
         if step.path is Path.CACHE_CLONE:
             self._clone_from_cache(dest, request)
-            return
+            return Path.CACHE_CLONE, ''
         with self.host.lock(lock_name(request.image_id, dest)):
             found = dest.cache.lookup(request.image_id,
                                       cache.content_id(request.image_meta))
-            if (self.settings.cache_enabled and
+            if (found.state is CacheState.FRESH and
+                    facts.entry_problem(dest, request.image_id)):
+                LOG.warning('Removing cache entry: %s',
+                            facts.entry_problem(dest, request.image_id))
+                dest.cache.remove(request.image_id)
+            elif (self.settings.cache_enabled and
                     found.state is CacheState.FRESH):
-                outcome.note = 'cache filled by a concurrent request'
                 self._clone_from_cache(dest, request)
-                return
+                return (Path.CACHE_CLONE,
+                        'entry filled by a concurrent request, %s not needed'
+                        % step.path)
             if found.state is CacheState.STALE:
                 LOG.info('Removing stale cache entry: %s', found.reason)
                 dest.cache.remove(request.image_id)
-            raw_tmp = self.make.raw_file(step, dest, request, outcome)
-            self._use_raw_file(dest, raw_tmp, request, step.path)
+            raw = self.make.raw_file(step, dest, request, outcome)
+            self._use_raw_file(dest, raw, request, step.path)
+        return step.path, ''
 
     def _clone_from_cache(self, dest: Pool, request: CreateRequest) -> None:
         image_id = request.image_id
@@ -96,16 +122,19 @@ class StepRunner:
         found = dest.cache.lookup(image_id, content)
         if found.state is not CacheState.FRESH:
             raise exception.EicError(reason=found.reason)
+        trust.require_regular(self.client, dest.flexvol,
+                              cache.entry_name(image_id), dest.mount_dir)
         self.client.clone_file(dest.flexvol, cache.entry_name(image_id),
                                request.volume_name, overwrite=True)
         if found.legacy and content:
             dest.cache.adopt(image_id, content)
         dest.cache.touch(image_id)
 
-    def _use_raw_file(self, dest: Pool, raw_tmp: str, request: CreateRequest,
-                      built_by: Path) -> None:
-        """Publish ``raw_tmp`` as the pool's cache entry (or, with the cache
+    def _use_raw_file(self, dest: Pool, raw: materialize.RawFile,
+                      request: CreateRequest, built_by: Path) -> None:
+        """Publish ``raw`` as the pool's cache entry (or, with the cache
         off, use it once) and clone it into the volume."""
+        raw_tmp = raw.name
         if not self.settings.cache_enabled:
             try:
                 self.client.clone_file(dest.flexvol, raw_tmp,
@@ -114,12 +143,15 @@ class StepRunner:
                 self.make.delete(dest, raw_tmp)
             return
         self._publish(dest, raw_tmp, request.image_meta,
-                      os.path.getsize(dest.local(raw_tmp)), built_by)
+                      files.size_of(dest.local(raw_tmp), dest.mount_dir),
+                      built_by, verified=raw.verified)
         self._clone_from_cache(dest, request)
 
     def _publish(self, dest: Pool, tmp: str,
                  image_meta: ImageMeta,
-                 virtual_size: int, built_by: Path) -> None:
+                 virtual_size: int, built_by: Path,
+                 verified: bool = False) -> None:
+        # TODO(lead, issue 8): Record(..., verified=verified).
         now = time.time()
         record = cache.Record(
             str(image_meta['id']), cache.content_id(image_meta) or '',
@@ -140,13 +172,14 @@ class StepRunner:
                 request.volume_name)
         path = dest.local(request.volume_name)
         visibility.wait_visible(path, self.settings.visibility_timeout)
-        current = os.path.getsize(path)
-        if current > request.size_bytes:
-            raise exception.EicError(reason=_(
-                'image virtual size %(img)d exceeds the volume size %(vol)d')
-                % {'img': current, 'vol': request.size_bytes})
-        if current < request.size_bytes:
-            os.truncate(path, request.size_bytes)
+        with files.open_regular(path, dest.mount_dir, write=True) as volume:
+            current = os.fstat(volume.fileno()).st_size
+            if current > request.size_bytes:
+                raise exception.EicError(reason=_(
+                    'image virtual size %(img)d exceeds the volume size '
+                    '%(vol)d') % {'img': current, 'vol': request.size_bytes})
+            if current < request.size_bytes:
+                os.ftruncate(volume.fileno(), request.size_bytes)
         return path
 
     def discard(self, dest: Pool, volume_name: str) -> None:

@@ -79,6 +79,9 @@ class Source:
     path: str
     ip: str
     label: str
+    #: The bytes were checked against Glance (a cache entry built from
+    #: verified bytes); a copy of such a file inherits the verification.
+    verified: bool = False
 
     @property
     def is_cache(self) -> bool:
@@ -91,16 +94,31 @@ class Settings:
 
     ``convert_images`` is already False when Cinder's
     ``image_conversion_disable`` forbids conversion.
+    ``max_image_virtual_size`` is in bytes, 0 for no limit;
+    ``copyoffload_timeout`` None means ``file_copy_timeout``.
     """
 
     cache_enabled: bool = True
     convert_images: bool = True
     copyoffload_tool_path: str | None = None
+    copyoffload_timeout: float | None = None
     file_copy_timeout: float = 600.0
     file_copy_return_timeout: int = 2
     poll_initial_interval: float = 0.05
     poll_max_interval: float = 2.0
     visibility_timeout: float = 10.0
+    verify_content: bool = True
+    max_image_virtual_size: int = 1024 ** 4
+
+    @property
+    def tool_timeout(self) -> float:
+        """Bound on one run of the copy offload tool, seconds."""
+        return self.copyoffload_timeout or self.file_copy_timeout
+
+    @property
+    def longest_copy(self) -> float:
+        """The longest a step may keep writing a temporary file."""
+        return max(self.file_copy_timeout, self.tool_timeout)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -48,6 +48,10 @@ class JobCalls:
         message = message or getattr(job, 'message', '') or ''
         return str(getattr(job, 'state', '')), str(message)
 
+    def job_state(self, job_uuid: str) -> str:
+        """The state of a job (``failure`` once it no longer exists)."""
+        return self._job_record(job_uuid)[0]
+
     def wait_job(self, job_uuid: str, timeout: float,
                  initial_interval: float | None = None,
                  max_interval: float | None = None) -> None:

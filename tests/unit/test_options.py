@@ -15,6 +15,9 @@ EXPECTED = {
     'netapp_eic_visibility_timeout': 10.0,
     'netapp_eic_cache_enabled': True,
     'netapp_eic_convert_images': True,
+    'netapp_eic_verify_image_content': True,
+    'netapp_eic_max_image_virtual_size_gb': 1024,
+    'netapp_eic_copyoffload_timeout': 0,
 }
 PARENT_OPTS = ('netapp_copyoffload_tool_path', 'thres_avl_size_perc_start',
                'thres_avl_size_perc_stop', 'expiry_thres_minutes')

@@ -13,7 +13,7 @@ import contextlib
 import subprocess
 import threading
 
-from netapp_eic import exception
+from netapp_eic import process
 
 
 class FakeHost:
@@ -39,13 +39,10 @@ class FakeHost:
         return list(self.mounted)
 
     def run(self, argv, timeout=None):
+        # The driver's own bounded runner: a new process group, killed as
+        # a whole on timeout.
         self.commands.append(list(argv))
-        result = subprocess.run(list(argv), capture_output=True, text=True,
-                                timeout=timeout, check=False)
-        if result.returncode:
-            raise exception.CopyOffloadFailed(
-                reason=f'{argv[0]} exited with {result.returncode}: '
-                       f'{result.stderr.strip()}')
+        process.run_bounded(argv, timeout)
 
     def convert_image(self, source, dest, source_format):
         self.conversions.append((source, dest, source_format))
@@ -60,3 +57,14 @@ class FakeHost:
             self.locks_taken[name] += 1
         with lock:
             yield
+
+    @contextlib.contextmanager
+    def try_lock(self, name):
+        with self._guard:
+            lock = self._locks[name]
+        got = lock.acquire(blocking=False)
+        try:
+            yield got
+        finally:
+            if got:
+                lock.release()
