@@ -23,6 +23,7 @@ import contextlib
 import typing
 
 from cinder import coordination
+from cinder import exception as cinder_exception
 from cinder.image import image_utils
 from cinder.volume.drivers.netapp.dataontap import nfs_cmode
 from cinder.volume.drivers.netapp import options as na_opts
@@ -30,6 +31,7 @@ from cinder.volume.drivers.netapp import utils as na_utils
 from cinder.volume.drivers import remotefs
 from cinder.volume import volume_utils
 from oslo_concurrency import lockutils
+from oslo_concurrency import processutils
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_log import versionutils
@@ -38,6 +40,7 @@ from oslo_utils import units
 import netapp_eic
 from netapp_eic import ontap
 from netapp_eic.core import engine
+from netapp_eic.core import failure
 from netapp_eic.core.types import (CreateRequest, Outcome, Path,
                                    Registration, Settings)
 from netapp_eic import exception
@@ -68,9 +71,15 @@ class CinderHost:
 
     def convert_image(self, source: str, dest: str,
                       source_format: str) -> None:
-        image_utils.convert_image(source, dest, 'raw',
-                                  src_format=source_format,
-                                  run_as_root=self._driver._execute_as_root)
+        """``qemu-img convert`` through Cinder (throttled, as root where
+        the backend says so); its failures become ConversionFailed."""
+        try:
+            image_utils.convert_image(
+                source, dest, 'raw', src_format=source_format,
+                run_as_root=self._driver._execute_as_root)
+        except (processutils.ProcessExecutionError,
+                cinder_exception.CinderException) as e:
+            raise exception.ConversionFailed(reason=str(e)) from e
 
     @contextlib.contextmanager
     def lock(self, name: str) -> collections.abc.Iterator[None]:
@@ -194,12 +203,11 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         self._warn_copyoffload_deprecated()
         try:
             extra_specs = na_utils.get_volume_extra_specs(volume)
-        except Exception as e:
-            LOG.warning('EIC could not read the volume type of volume '
-                        '%(vol)s, Cinder will download: %(err)s',
-                        {'vol': request.volume_id, 'err': e})
+        except Exception as e:  # any failure here only means "download"
+            failure.log_plan_failure(e, 'could not read the volume type',
+                                     request.volume_id)
             self.last_eic_outcome = Outcome(
-                Path.DOWNLOAD, failures=[('plan', str(e))])
+                Path.DOWNLOAD, failures=[('plan', failure.reason_of(e))])
             return None, False
         outcome = self.eic.create(request)
         if outcome.cloned:
@@ -222,10 +230,10 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         try:
             self._set_rw_permissions(outcome.volume_file)
             self._do_qos_for_volume(volume, extra_specs, cleanup=False)
-        except Exception as e:
-            LOG.warning('EIC could not finish volume %(vol)s (%(err)s); '
-                        'removing it, Cinder will download.',
-                        {'vol': request.volume_id, 'err': e})
+        except Exception as e:  # the file is removed, Cinder downloads
+            failure.log_failure(e, 'EIC could not finish volume %(vol)s; '
+                                'removing it, Cinder will download',
+                                {'vol': request.volume_id})
             self.eic.discard(request)
             outcome.failures.append((str(outcome.path), str(e)))
             outcome.path = Path.DOWNLOAD
@@ -278,10 +286,10 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         try:
             image_meta = image_service.show(context, image_id)
             done, why = self.eic.register(volume['name'], pool, image_meta)
-        except Exception as e:
-            LOG.warning('Image %(image)s not registered in the cache of pool '
-                        '%(pool)s: %(err)s',
-                        {'image': image_id, 'pool': pool, 'err': e})
+        except Exception as e:  # the volume is made; only the cache misses
+            failure.log_failure(e, 'Image %(image)s not registered in the '
+                                'cache of pool %(pool)s',
+                                {'image': image_id, 'pool': pool})
             return
         if done is Registration.REGISTERED:
             LOG.info('Image %(image)s registered in the cache of pool '

@@ -98,3 +98,7 @@ class ContentMismatch(EicError):
 class CommandTimeout(CopyOffloadFailed):
     message = _('%(cmd)s did not finish within %(timeout)s s; its process '
                 'group was killed')
+
+
+class ConversionFailed(EicError):
+    message = _('Image conversion failed: %(reason)s')

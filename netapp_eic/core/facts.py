@@ -90,12 +90,17 @@ class FactGatherer:
         that exists as anything but a regular file (a symbolic link to a
         host file or to another tenant's volume) is never written through.
         """
-        kind = files.existing_kind(dest.local(request.volume_name),
-                                   dest.mount_dir)
-        if kind is None or kind == 'a regular file':
+        path = dest.local(request.volume_name)
+        kind = files.existing_kind(path, dest.mount_dir)
+        if kind is None:
             return None
-        return 'volume file %s already exists as %s; refusing to write ' \
-            'through it' % (request.volume_name, kind)
+        problem = (files.regular_problem(path, dest.mount_dir)
+                   if kind == 'a regular file' else 'it is %s' % kind)
+        if problem is None:
+            return None  # an earlier attempt's file: overwritten
+        return 'volume file %s already exists and %s; refusing to write ' \
+            'through it' % (request.volume_name, problem.replace(
+                'it is ', 'is ').replace('it has ', 'has '))
 
     def _cache_facts(self, dest: Pool, image_meta: ImageMeta
                      ) -> dict[str, typing.Any]:
@@ -136,6 +141,8 @@ class FactGatherer:
                     self.client, resolved.flexvol, resolved.path,
                     mounted.mount_dir if mounted is not None else None)
             except exception.EicError as e:
+                if isinstance(e, exception.OntapApiError):
+                    self.client.invalidate()  # a FlexVol may be recreated
                 rejected.append((loc.url, str(e)))
                 continue
             source = Source(SourceKind.IMAGE, resolved.flexvol.svm,

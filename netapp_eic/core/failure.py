@@ -97,16 +97,21 @@ def log_step_failure(err: BaseException, path: object, volume_id: str,
 def log_plan_failure(err: BaseException, what: str, volume_id: str) -> None:
     """Log a failure that prevents planning any fast path for a volume
     (the destination pool could not be resolved...)."""
+    log_failure(err, 'EIC %(what)s for volume %(vol)s, Cinder will '
+                'download', {'what': what, 'vol': volume_id})
+
+
+def log_failure(err: BaseException, text: str,
+                values: dict[str, typing.Any]) -> None:
+    """Log ``text % values`` and the error at the level its kind calls
+    for (see the module documentation)."""
     kind = kind_of(err)
-    values = {'what': what, 'vol': volume_id, 'err': reason_of(err),
-              'kind': kind.value}
+    values = dict(values, err=reason_of(err), kind=kind.value)
     if kind in (Kind.AUTH, Kind.TLS):
-        LOG.error('EIC %(what)s for volume %(vol)s: ONTAP %(kind)s '
-                  'failure, Cinder will download: %(err)s', values)
+        LOG.error(text + ': ONTAP %(kind)s failure: %(err)s', values)
     elif kind is Kind.UNEXPECTED:
-        LOG.error('EIC %(what)s for volume %(vol)s: unexpected error, '
-                  'Cinder will download: %(err)s', values, exc_info=err)
+        LOG.error(text + ': unexpected error: %(err)s', values,
+                  exc_info=err)
     else:
-        LOG.warning('EIC %(what)s for volume %(vol)s, Cinder will '
-                    'download: %(err)s', values)
+        LOG.warning(text + ': %(err)s', values)
         LOG.debug('Cause:', exc_info=err)

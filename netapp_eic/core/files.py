@@ -46,8 +46,10 @@ def kind_of(mode: int) -> str:
 
 
 def _parts(path: str, root: str) -> list[str]:
-    """The components of ``path`` below ``root``; refuses anything else."""
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    """The components of ``path`` (absolute, or relative to ``root``)
+    below ``root``; refuses anything else."""
+    rel = os.path.relpath(os.path.abspath(os.path.join(root, path)),
+                          os.path.abspath(root))
     parts = rel.split(os.sep)
     if rel == '.' or any(p in ('', '.', '..') for p in parts):
         raise _refuse(path, _('not a file below %s') % root)

@@ -140,6 +140,8 @@ class Materializer:
                                 request.image_id)
             if hashing is not None:
                 hashing.check()
+                if not hashing.unchanged():
+                    raise _changed(src_vol, source)
         except BaseException:
             with excutils.save_and_reraise_exception():
                 if hashing is not None:
@@ -166,9 +168,7 @@ class Materializer:
         if (after is None or not after.is_regular or
                 (after.size, after.modified_time) !=
                 (before.size, before.modified_time)):
-            raise exception.NotRegularFile(
-                path='%s:%s' % (vol.name, source.path),
-                reason='it changed while it was copied')
+            raise _changed(vol, source)
 
     def _start_hash(self, path: str, root: str, request: CreateRequest,
                     outcome: Outcome) -> verify.Hashing | None:
@@ -276,6 +276,11 @@ class Materializer:
                       'through the mount either, it is left behind: '
                       '%(err)s', {'name': name, 'vol': dest.flexvol.name,
                                   'err': e})
+
+
+def _changed(vol: ontap.FlexVol, source: Source) -> exception.EicError:
+    return exception.NotRegularFile(path='%s:%s' % (vol.name, source.path),
+                                    reason='it changed while it was copied')
 
 
 def _source_of(step: planner.Step) -> Source:

@@ -16,6 +16,7 @@ from oslo_log import log as logging
 
 from netapp_eic import ontap
 from netapp_eic.core import cache
+from netapp_eic.core import failure
 from netapp_eic.core import host as host_mod
 from netapp_eic.core import locations
 from netapp_eic import exception
@@ -84,8 +85,12 @@ class Pools:
             try:
                 pools.append(self.get(share))
             except exception.EicError as e:
-                LOG.debug('Share %(share)s skipped: %(err)s',
-                          {'share': share, 'err': e})
+                if failure.kind_of(e) is failure.Kind.ROUTINE:
+                    LOG.debug('Share %(share)s skipped: %(err)s',
+                              {'share': share, 'err': e})
+                else:
+                    failure.log_failure(e, 'Share %(share)s skipped',
+                                        {'share': share})
         return pools
 
     def _find(self, svm: str,

@@ -98,10 +98,10 @@ class StepRunner:
         with self.host.lock(lock_name(request.image_id, dest)):
             found = dest.cache.lookup(request.image_id,
                                       cache.content_id(request.image_meta))
-            if (found.state is CacheState.FRESH and
-                    facts.entry_problem(dest, request.image_id)):
-                LOG.warning('Removing cache entry: %s',
-                            facts.entry_problem(dest, request.image_id))
+            problem = (facts.entry_problem(dest, request.image_id)
+                       if found.state is CacheState.FRESH else None)
+            if problem:
+                LOG.warning('Removing cache entry: %s', problem)
                 dest.cache.remove(request.image_id)
             elif (self.settings.cache_enabled and
                     found.state is CacheState.FRESH):

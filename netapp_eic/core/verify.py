@@ -100,8 +100,11 @@ class Hashing:
         self.want = want
         self.image_id = image_id
         self._file = files.open_regular(path, root)
+        self.root = root
         try:
-            size = os.fstat(self._file.fileno()).st_size
+            st = os.fstat(self._file.fileno())
+            self._identity = _identity(st)
+            size = st.st_size
             if want.size is not None and size != want.size:
                 raise exception.ContentMismatch(
                     image_id=image_id, reason=_(
@@ -155,11 +158,29 @@ class Hashing:
                                    'path': self.path, 'got': self._digest,
                                    'want': self.want.value})
 
+    def unchanged(self) -> bool:
+        """Whether ``path`` is still the file that was hashed, unwritten
+        since: same inode, size, and nanosecond modification and change
+        times (a fresh open revalidates them over NFS). Called after a
+        copy that read the same file beside the hashing: a write in
+        between, which ONTAP's one-second timestamps could miss, shows
+        here."""
+        try:
+            with files.open_regular(self.path, self.root) as again:
+                return _identity(os.fstat(again.fileno())) == self._identity
+        except (OSError, exception.EicError):
+            return False
+
     def cancel(self) -> None:
         """Stop hashing (the step failed for another reason) and wait for
         the thread, so no descriptor outlives the step."""
         self._stop.set()
         self._thread.join()
+
+
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+            st.st_ctime_ns)
 
 
 def check_file(path: str, root: str, want: Expected, image_id: str) -> None:

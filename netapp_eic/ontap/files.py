@@ -48,8 +48,11 @@ class FileCalls(jobs.JobCalls):
                          fields='type,size,bytes_used,accessed_time,'
                                 'modified_time,hard_links_count')
         except exception.OntapApiError as err:
-            if calls.is_missing(err):
+            if calls.is_missing(err) and err.code in (
+                    None, calls.CODE_NO_SUCH_FILE):
                 return None
+            # Another 404 (the FlexVol UUID is unknown: recreated) is not
+            # "no such file": the caller must learn the lookup is stale.
             raise
         return calls.FileInfo(
             size=int(getattr(info, 'size', 0) or 0),

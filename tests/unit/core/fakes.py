@@ -13,6 +13,7 @@ import contextlib
 import subprocess
 import threading
 
+from netapp_eic import exception
 from netapp_eic import process
 
 
@@ -46,9 +47,13 @@ class FakeHost:
 
     def convert_image(self, source, dest, source_format):
         self.conversions.append((source, dest, source_format))
-        subprocess.run(['qemu-img', 'convert', '-f', source_format, '-O',
-                        'raw', source, dest], check=True,
-                       capture_output=True)
+        try:
+            subprocess.run(['qemu-img', 'convert', '-f', source_format,
+                            '-O', 'raw', source, dest], check=True,
+                           capture_output=True)
+        except subprocess.CalledProcessError as e:
+            raise exception.ConversionFailed(
+                reason=e.stderr.decode(errors='replace')) from e
 
     @contextlib.contextmanager
     def lock(self, name):
