@@ -7,9 +7,16 @@ run as root) and, for each ``--sizes-mib`` raw image (fully allocated),
 prints the median of ``--runs`` timings (``time.perf_counter``) of:
 
 * cold direct clone: the Glance file is in the pool FlexVol
-  (``vol_cinder_a/glance-images``), no cache entry;
+  (``vol_cinder_a/glance-images``), no cache entry (the clone is
+  constant-time: hashing it against Glance's record is most of the cost),
+  and the same with ``netapp_eic_verify_image_content = False``;
 * cold File Copy: the Glance file is in ``vol_glance/images``, the pool is
-  ``127.0.0.1:/vol_cinder_a``, no cache entry;
+  ``127.0.0.1:/vol_cinder_a``, no cache entry; the copy is hashed against
+  Glance's record after it lands (the Glance FlexVol is not mounted);
+* the same with ``netapp_eic_verify_image_content = False`` (no hashing:
+  the cost of verification is the difference);
+* the same with the Glance FlexVol also mounted by the backend, so the
+  source is hashed through its mount while ONTAP copies;
 * warm cache clone: the pool's cache entry is present;
 * download: the image has only an http location, so ``clone_image``
   declines and, as Cinder's create flow does, ``create_volume`` then
@@ -54,7 +61,10 @@ POOL = stack_mod.DEFAULT_SHARES[0]  # 127.0.0.1:/vol_cinder_a
 MIB = units.Mi
 
 COLD_CLONE = 'cold direct clone'
+COLD_CLONE_NOVERIFY = 'cold direct clone, verify off'
 COLD_COPY = 'cold File Copy'
+COLD_COPY_NOVERIFY = 'cold File Copy, verify off'
+COLD_COPY_MOUNTED = 'cold File Copy, Glance mounted'
 WARM = 'warm cache clone'
 DOWNLOAD = 'download (create + copy_image)'
 BARE_CLONE = 'bare REST FileClone'
@@ -73,6 +83,15 @@ class Bench:
         self.ctx = context.get_admin_context()
         from netapp_eic.driver import NetAppEicNfsDriver
         self.driver = stack.driver(NetAppEicNfsDriver)
+        # Each variant is its own backend section: values loaded into one
+        # section would carry over to the next driver built from it.
+        self.unverified = stack.driver(
+            NetAppEicNfsDriver, backend='bench-verify-off',
+            netapp_eic_verify_image_content=False)
+        self.glance_mounted = stack.driver(
+            NetAppEicNfsDriver, backend='bench-glance-mounted',
+            shares=stack_mod.DEFAULT_SHARES + (
+                stack.share_of('vol_glance'),))
         self.mount = self.driver._get_mount_point_for_share(POOL)
         self.glance_in_pool = stack.glance('vol_cinder_a', 'glance-images')
         self.glance = stack.glance('vol_glance', 'images')
@@ -113,31 +132,37 @@ class Bench:
             os.path.join(self.mount, eic_cache.entry_name(image_id)))
 
     # ------------------------------------------------------------ creates
-    def create(self, service, image_id, size_gib, expected):
-        """One volume create as Cinder's flow does it; returns seconds."""
+    def create(self, service, image_id, size_gib, expected, driver=None,
+               hashed=None):
+        """One volume create as Cinder's flow does it; returns seconds.
+
+        ``hashed`` True (False) requires that the create did (did not)
+        read the image through this host to check it against Glance.
+        """
+        driver = driver or self.driver
         volume = self.volume(size_gib)
         meta = service.show(self.ctx, image_id)
         location = service.get_location(self.ctx, image_id)
         try:
             start = time.perf_counter()
-            model, cloned = self.driver.clone_image(
+            model, cloned = driver.clone_image(
                 self.ctx, volume, location, meta, service)
             if cloned:
                 volume.provider_location = model['provider_location']
             else:
-                volume.provider_location = self.driver.create_volume(
+                volume.provider_location = driver.create_volume(
                     volume)['provider_location']
-                self.driver.copy_image_to_volume(self.ctx, volume, service,
-                                                 image_id)
+                driver.copy_image_to_volume(self.ctx, volume, service,
+                                            image_id)
             seconds = time.perf_counter() - start
-            self._check(volume, expected, cloned)
+            self._check(driver, volume, expected, cloned, hashed)
         finally:
             self._unlink(volume.name)
             volume.destroy()
         return seconds
 
-    def _check(self, volume, expected, cloned):
-        outcome = self.driver.last_eic_outcome
+    def _check(self, driver, volume, expected, cloned, hashed=None):
+        outcome = driver.last_eic_outcome
         if outcome is None or outcome.path != expected:
             why = outcome and ('; '.join(
                 list(outcome.skipped) +
@@ -148,16 +173,23 @@ class Bench:
         if cloned != (expected != Path.DOWNLOAD):
             raise BenchError('clone_image returned cloned=%s for path %s'
                              % (cloned, expected))
+        if hashed is not None and hashed != (outcome.host_bytes > 0):
+            raise BenchError('expected the create %s hash the image, it '
+                             'read %d bytes through the host' % (
+                                 'to' if hashed else 'not to',
+                                 outcome.host_bytes))
         path = os.path.join(self.mount, volume.name)
         if os.path.getsize(path) != volume.size * units.Gi:
             raise BenchError('volume file %s has %d bytes, not %d GiB' % (
                 path, os.path.getsize(path), volume.size))
 
-    def cold(self, service, image_id, size_gib, expected, runs):
+    def cold(self, service, image_id, size_gib, expected, runs,
+             driver=None, hashed=True):
         times = []
         for _ in range(runs):
             self.make_cold(image_id)
-            times.append(self.create(service, image_id, size_gib, expected))
+            times.append(self.create(service, image_id, size_gib, expected,
+                                     driver, hashed))
         self.make_cold(image_id)
         return times
 
@@ -168,7 +200,8 @@ class Bench:
             raise BenchError('no cache entry after a File Copy create')
         try:
             return [self.create(service, image_id, size_gib,
-                                Path.CACHE_CLONE) for _ in range(runs)]
+                                Path.CACHE_CLONE, hashed=False)
+                    for _ in range(runs)]
         finally:
             self.make_cold(image_id)
 
@@ -243,8 +276,17 @@ class Bench:
                 BARE_COPY: self.bare_copy(remote, runs),
                 COLD_CLONE: self.cold(self.glance_in_pool, in_pool, size_gib,
                                       Path.DIRECT_CLONE, runs),
+                COLD_CLONE_NOVERIFY: self.cold(
+                    self.glance_in_pool, in_pool, size_gib,
+                    Path.DIRECT_CLONE, runs, self.unverified, False),
                 COLD_COPY: self.cold(self.glance, remote, size_gib,
                                      Path.FILE_COPY, runs),
+                COLD_COPY_NOVERIFY: self.cold(self.glance, remote, size_gib,
+                                              Path.FILE_COPY, runs,
+                                              self.unverified, False),
+                COLD_COPY_MOUNTED: self.cold(self.glance, remote, size_gib,
+                                             Path.FILE_COPY, runs,
+                                             self.glance_mounted),
                 WARM: self.warm(self.glance, remote, size_gib, runs),
                 DOWNLOAD: self.download(http, size_gib, runs),
             }
@@ -258,7 +300,9 @@ class Bench:
         return {k: statistics.median(v) for k, v in medians.items()}
 
 
-BARE_OF = {COLD_CLONE: BARE_CLONE, WARM: BARE_CLONE, COLD_COPY: BARE_COPY,
+BARE_OF = {COLD_CLONE: BARE_CLONE, COLD_CLONE_NOVERIFY: BARE_CLONE,
+           WARM: BARE_CLONE, COLD_COPY: BARE_COPY,
+           COLD_COPY_NOVERIFY: BARE_COPY, COLD_COPY_MOUNTED: BARE_COPY,
            DOWNLOAD: BARE_COPY}
 
 
@@ -268,8 +312,9 @@ def report(size_mib, runs, medians):
     fmt = '%-32s %10s %12s %22s'
     print(fmt % ('path', 'median s', 'vs download', 'vs bare ONTAP op'))
     download = medians[DOWNLOAD]
-    for name in (COLD_CLONE, COLD_COPY, WARM, DOWNLOAD, BARE_CLONE,
-                 BARE_COPY):
+    for name in (COLD_CLONE, COLD_CLONE_NOVERIFY, COLD_COPY,
+                 COLD_COPY_NOVERIFY, COLD_COPY_MOUNTED, WARM, DOWNLOAD,
+                 BARE_CLONE, BARE_COPY):
         secs = medians[name]
         bare = BARE_OF.get(name)
         vs_bare = ('%.2fx %s' % (secs / medians[bare],

@@ -155,8 +155,12 @@ class Scenarios:
             entry = 'img-cache-%s' % image.ids[EIC]
             measures = [(c.label, lambda c=c: measure(c))
                         for c in self.contenders]
-            measures += [(BARE_COPY, lambda: self.bare.copy(
-                'vol_cinder_b', entry, 'vol_cinder_a', image.size))]
+            measures += [
+                (BARE_COPY, lambda: self.bare.copy(
+                    'vol_cinder_b', entry, 'vol_cinder_a', image.size)),
+                (CP, lambda: self.bare.cp(
+                    self.bare.local('vol_cinder_b', entry), 'vol_cinder_a',
+                    False))]
             with self.throttled(mibps):
                 samples = self.interleave(runs, measures)
         return [Result(what, BARE_COPY, samples)]

@@ -79,7 +79,11 @@ def settings_from(configuration: typing.Any,
             int(conf.netapp_eic_file_copy_timeout)),
         poll_initial_interval=conf.netapp_eic_poll_initial_interval,
         poll_max_interval=conf.netapp_eic_poll_max_interval,
-        visibility_timeout=conf.netapp_eic_visibility_timeout)
+        visibility_timeout=conf.netapp_eic_visibility_timeout,
+        copyoffload_timeout=conf.netapp_eic_copyoffload_timeout or None,
+        verify_content=conf.netapp_eic_verify_image_content,
+        max_image_virtual_size=(
+            conf.netapp_eic_max_image_virtual_size_gb * units.Gi))
 
 
 def read_shares(path: str) -> list[str]:

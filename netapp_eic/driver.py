@@ -25,6 +25,7 @@ import typing
 
 from cinder import context as cinder_context
 from cinder import coordination
+from cinder import exception as cinder_exception
 from cinder.image import image_utils
 from cinder import interface
 from cinder.volume.drivers.netapp.dataontap import nfs_cmode
@@ -45,10 +46,12 @@ from netapp_eic import backend
 from netapp_eic import ontap
 from netapp_eic.core import engine
 from netapp_eic.core import imagesize
+from netapp_eic.core import failure
 from netapp_eic.core.types import (CreateRequest, Outcome, Path,
                                    Registration, Settings)
 from netapp_eic import exception
 from netapp_eic import options
+from netapp_eic import process
 from netapp_eic import support
 
 LOG = logging.getLogger(__name__)
@@ -88,19 +91,22 @@ class CinderHost:
 
     def run(self, argv: collections.abc.Sequence[str],
             timeout: float | None = None) -> None:
-        try:
-            self._driver._execute(*argv, run_as_root=False,
-                                  check_exit_code=0)
-        except processutils.ProcessExecutionError as e:
-            raise exception.CopyOffloadFailed(
-                reason='%s exited with %s: %s' % (
-                    argv[0], e.exit_code, (e.stderr or '').strip())) from e
+        """Run ``argv`` unprivileged, without a shell, in its own process
+        group, killed as a whole when ``timeout`` passes (Cinder's
+        ``execute`` would kill the command only, not what it started)."""
+        process.run_bounded(argv, timeout)
 
     def convert_image(self, source: str, dest: str,
                       source_format: str) -> None:
-        image_utils.convert_image(source, dest, 'raw',
-                                  src_format=source_format,
-                                  run_as_root=self._driver._execute_as_root)
+        """``qemu-img convert`` through Cinder (throttled, as root where
+        the backend says so); its failures become ConversionFailed."""
+        try:
+            image_utils.convert_image(
+                source, dest, 'raw', src_format=source_format,
+                run_as_root=self._driver._execute_as_root)
+        except (processutils.ProcessExecutionError,
+                cinder_exception.CinderException) as e:
+            raise exception.ConversionFailed(reason=str(e)) from e
 
     def forget_lock(self, name: str) -> None:
         """Remove the lock's file from a ``file://`` store (others keep
@@ -118,6 +124,21 @@ class CinderHost:
         else:
             with lockutils.lock(name):
                 yield
+
+    @contextlib.contextmanager
+    def try_lock(self, name: str) -> collections.abc.Iterator[bool]:
+        """The lock of :meth:`lock` if it is free now, without waiting."""
+        coordinator = getattr(coordination.COORDINATOR, 'coordinator', None)
+        if coordinator:
+            lock = coordination.COORDINATOR.get_lock(name)
+        else:
+            lock = lockutils.internal_lock(name)
+        got = bool(lock.acquire(blocking=False))
+        try:
+            yield got
+        finally:
+            if got:
+                lock.release()
 
 
 @interface.volumedriver
@@ -171,7 +192,8 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
 
     def _make_ontap_client(self) -> ontap.OntapClient:
         """The netapp_ontap client; tests and deployments may override."""
-        return ontap.OntapClient.from_configuration(self.configuration)
+        return ontap.OntapClient.from_configuration(
+            self.configuration, trace_enabled=lambda: volume_utils.TRACE_API)
 
     def _check_cinder_release(self) -> None:
         """Refuse a Cinder release netapp-eic is not tested with, unless
@@ -232,12 +254,11 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         self._warn_copyoffload_deprecated()
         try:
             volume_type = self._volume_type(volume)
-        except Exception as e:
-            LOG.warning('EIC could not read the volume type of volume '
-                        '%(vol)s, Cinder will download: %(err)s',
-                        {'vol': request.volume_id, 'err': e})
+        except Exception as e:  # any failure here only means "download"
+            failure.log_plan_failure(e, 'could not read the volume type',
+                                     request.volume_id)
             self.last_eic_outcome = Outcome(
-                Path.DOWNLOAD, failures=[('plan', str(e))])
+                Path.DOWNLOAD, failures=[('plan', failure.reason_of(e))])
             return None, False
         outcome = self.eic.create(request)
         if outcome.cloned:
@@ -264,10 +285,10 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
             if (volume_type.get('qos_specs_id') or
                     na_utils.get_legacy_qos_policy(extra_specs)):
                 self._do_qos_for_volume(volume, extra_specs, cleanup=False)
-        except Exception as e:
-            LOG.warning('EIC could not finish volume %(vol)s (%(err)s); '
-                        'removing it, Cinder will download.',
-                        {'vol': request.volume_id, 'err': e})
+        except Exception as e:  # the file is removed, Cinder downloads
+            failure.log_failure(e, 'EIC could not finish volume %(vol)s; '
+                                'removing it, Cinder will download',
+                                {'vol': request.volume_id})
             self.eic.discard(request)
             outcome.failures.append((str(outcome.path), str(e)))
             outcome.path = Path.DOWNLOAD
@@ -345,14 +366,13 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         """The periodic cache task, replacing the parent's (which deletes
         ``img-cache*`` files biggest first, by atime, without regard for a
         clone in progress): least-recently-used eviction down to the
-        budgets, records without entries, expired leases, and temporary
-        files a crashed create left (older than twice the File Copy
-        timeout, and at least an hour)."""
+        budgets, records without entries, expired leases, File Copy jobs
+        whose cancellation failed, and temporary files older than the
+        longest copy may run (File Copy or tool timeout) whose image's
+        build lock nobody holds."""
         if self._eic is None:
             return
-        max_age = max(3600, 2 * self.configuration.safe_get(
-            'netapp_eic_file_copy_timeout'))
-        self._eic.maintain(max_age)
+        self._eic.maintain(self._eic.settings.longest_copy)
 
     def copy_image_to_volume(self, context: typing.Any, volume: typing.Any,
                              image_service: typing.Any, image_id: str,
@@ -378,10 +398,10 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                 if image_meta.get('disk_format') != 'raw' else ())
             done, why = self.eic.register(volume['name'], pool, image_meta,
                                           size)
-        except Exception as e:
-            LOG.warning('Image %(image)s not registered in the cache of pool '
-                        '%(pool)s: %(err)s',
-                        {'image': image_id, 'pool': pool, 'err': e})
+        except Exception as e:  # the volume is made; only the cache misses
+            failure.log_failure(e, 'Image %(image)s not registered in the '
+                                'cache of pool %(pool)s',
+                                {'image': image_id, 'pool': pool})
             return
         if done is Registration.REGISTERED:
             LOG.info('Image %(image)s registered in the cache of pool '

@@ -78,3 +78,27 @@ class CopyOffloadFailed(EicError):
 class NotVisible(EicError):
     message = _('File %(path)s did not become visible on the NFS mount '
                 'within %(timeout)s s')
+
+
+class NotRegularFile(EicError):
+    """A file a fast path would read, clone, copy or write is not a
+    regular file of the FlexVol (a symbolic link, a directory, a device, a
+    file with other names): it is refused, never followed."""
+
+    message = _('File %(path)s refused: %(reason)s')
+
+
+class ContentMismatch(EicError):
+    """The bytes of an image file are not the ones Glance recorded."""
+
+    message = _('Image %(image_id)s content does not match Glance: '
+                '%(reason)s')
+
+
+class CommandTimeout(CopyOffloadFailed):
+    message = _('%(cmd)s did not finish within %(timeout)s s; its process '
+                'group was killed')
+
+
+class ConversionFailed(EicError):
+    message = _('Image conversion failed: %(reason)s')

@@ -109,6 +109,36 @@ eic_opts: list[cfg.Opt] = [
                     'capability netapp_eic_cached_images, read by '
                     'netapp_eic.scheduler.ImageCacheWeigher); the count '
                     'of entries is always reported.'),
+    cfg.BoolOpt('netapp_eic_verify_image_content',
+                default=True,
+                help='Check the bytes of an image file against the hash '
+                     'Glance recorded (os_hash_algo/os_hash_value, else the '
+                     'md5 checksum) before a volume is made from them on a '
+                     'fast path. Done once per image and cluster: cache '
+                     'entries built from verified bytes, and their ONTAP '
+                     'copies and clones, are not hashed again; the hashing '
+                     'overlaps the ONTAP copy or the conversion when it '
+                     'can. Turning this off is unsafe: a changed or '
+                     'corrupted file in the Glance store would then be '
+                     'given to new volumes and cached as the image. Images '
+                     'for which Glance records no hash are served '
+                     'unverified either way (logged once per image).'),
+    cfg.IntOpt('netapp_eic_max_image_virtual_size_gb',
+               default=1024,
+               min=0,
+               help='Largest virtual size, in GiB, of an image the fast '
+                    'paths accept; larger ones are refused before any copy '
+                    'or conversion and Cinder downloads them (its own '
+                    'checks apply). The virtual size must also fit the '
+                    'volume. 0 means no limit beyond the volume size.'),
+    cfg.IntOpt('netapp_eic_copyoffload_timeout',
+               default=0,
+               min=0,
+               help='Maximum time, in seconds, one run of the copy offload '
+                    'tool (netapp_copyoffload_tool_path) may take. When it '
+                    'is exceeded the tool\'s process group is killed, its '
+                    'partial file removed and the next method tried. 0 '
+                    'means the value of netapp_eic_file_copy_timeout.'),
 ]
 
 #: Options of the scheduler (cinder-scheduler's ``[DEFAULT]``).

@@ -229,6 +229,9 @@ class MountHost:
     def forget_lock(self, name: str) -> None:
         self._refuse('forgetting lock %s' % name)
 
+    def try_lock(self, name: str) -> contextlib.AbstractContextManager[bool]:
+        self._refuse('locking %s' % name)
+
 
 class EicApp(typing.Protocol):
     """What commands use of :class:`netapp_eic.cmd.main.NetAppEicApp`."""

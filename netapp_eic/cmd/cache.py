@@ -52,6 +52,17 @@ class CacheHost(localhost.LocalHost):
         with coordination.COORDINATOR.get_lock(name):
             yield
 
+    @contextlib.contextmanager
+    def try_lock(self, name: str) -> collections.abc.Iterator[bool]:
+        from cinder import coordination
+        lock = coordination.COORDINATOR.get_lock(name)
+        got = bool(lock.acquire(blocking=False))
+        try:
+            yield got
+        finally:
+            if got:
+                lock.release()
+
     def forget_lock(self, name: str) -> None:
         from cinder import coordination
         coordination.COORDINATOR.remove_lock(name)

@@ -15,6 +15,7 @@ import subprocess
 import threading
 
 from netapp_eic import exception
+from netapp_eic import process
 
 #: Bound on a command (the copy offload tool) when the caller gives none.
 DEFAULT_TIMEOUT = 3600.0
@@ -51,17 +52,7 @@ class LocalHost:
 
     def run(self, argv: collections.abc.Sequence[str],
             timeout: float | None = None) -> None:
-        try:
-            result = subprocess.run(list(argv), capture_output=True,
-                                    text=True, check=False,
-                                    timeout=timeout or DEFAULT_TIMEOUT)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            raise exception.CopyOffloadFailed(
-                reason='%s: %s' % (argv[0], e)) from e
-        if result.returncode:
-            raise exception.CopyOffloadFailed(
-                reason='%s exited with %s: %s' % (
-                    argv[0], result.returncode, result.stderr.strip()))
+        process.run_bounded(argv, timeout or DEFAULT_TIMEOUT)
 
     def convert_image(self, source: str, dest: str,
                       source_format: str) -> None:
@@ -71,8 +62,8 @@ class LocalHost:
             subprocess.run(argv, capture_output=True, text=True, check=True)
         except (OSError, subprocess.CalledProcessError) as e:
             detail = getattr(e, 'stderr', None) or str(e)
-            raise exception.EicError(reason='qemu-img convert failed: %s'
-                                     % str(detail).strip()) from e
+            raise exception.ConversionFailed(
+                reason=str(detail).strip()) from e
 
     @contextlib.contextmanager
     def lock(self, name: str) -> collections.abc.Iterator[None]:
@@ -80,6 +71,17 @@ class LocalHost:
             lock = self._locks[name]
         with lock:
             yield
+
+    @contextlib.contextmanager
+    def try_lock(self, name: str) -> collections.abc.Iterator[bool]:
+        with self._guard:
+            lock = self._locks[name]
+        got = lock.acquire(blocking=False)
+        try:
+            yield got
+        finally:
+            if got:
+                lock.release()
 
     def forget_lock(self, name: str) -> None:
         """Drop an unheld lock (a held one is someone's and stays)."""

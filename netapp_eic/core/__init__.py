@@ -11,11 +11,16 @@ create a volume file from plain values. One job per module:
 * :mod:`.host` the host interface;
 * :mod:`.pools` shares resolved to FlexVols and mounts;
 * :mod:`.locations` Glance locations parsed (pure);
+* :mod:`.files` files on a mount opened and removed without following links;
+* :mod:`.trust` a source checked through ONTAP and the mount, sizes bounded;
+* :mod:`.verify` the bytes hashed against Glance's record;
 * :mod:`.imagecheck` the image file inspected;
 * :mod:`.cache` the per-FlexVol image cache;
 * :mod:`.facts` the planner's facts gathered (read-only);
 * :mod:`.planner` the decision (pure);
 * :mod:`.materialize` a checked raw file built by a step's means;
+* :mod:`.jobs` File Copy jobs waited for, cancelled, orphans re-cancelled;
+* :mod:`.failure` failures logged at the level their kind calls for;
 * :mod:`.steps` the plan run: single-flight, publish, clone, finish;
 * :mod:`.visibility` the wait for ONTAP's files on the NFS mount;
 * :mod:`.engine` the entry point.

@@ -86,8 +86,10 @@ class ImageCache:
             return Lookup(CacheState.MISSING, 'no cache entry in FlexVol %s'
                           % self.flexvol)
         if not stat.S_ISREG(st.st_mode):
+            kind = ('a symbolic link' if stat.S_ISLNK(st.st_mode)
+                    else 'not a regular file')
             return Lookup(CacheState.STALE, 'cache entry in FlexVol %s is '
-                          'not a regular file' % self.flexvol)
+                          '%s' % (self.flexvol, kind))
         try:
             record = records.read(self.path(records.record_name(image_id)),
                                   image_id)

@@ -11,6 +11,7 @@ the driver. A create is: gather facts (read-only,
 run the steps (:mod:`~netapp_eic.core.steps`).
 """
 
+import contextlib
 import os
 import time
 
@@ -18,9 +19,12 @@ from oslo_log import log as logging
 
 from netapp_eic import ontap
 from netapp_eic.core import cache
+from netapp_eic.core import cachemanager
 from netapp_eic.core.context import Context
 from netapp_eic.core import facts
+from netapp_eic.core import failure
 from netapp_eic.core import host as host_mod
+from netapp_eic.core import materialize
 from netapp_eic.core import planner
 from netapp_eic.core import steps
 from netapp_eic.core.pools import Pool, Pools
@@ -38,6 +42,7 @@ class Engine:
     def __init__(self, client: ontap.OntapClient, host: host_mod.Host,
                  settings: Settings) -> None:
         self.client = client
+        self.host = host
         self.settings = settings
         self.pools = Pools(client, host)
         ctx = Context(client, host, self.pools, settings)
@@ -59,13 +64,10 @@ class Engine:
         start = time.monotonic()
         try:
             found, dest = self._facts.gather(request)
-        except exception.EicError as e:
-            LOG.warning('EIC could not plan volume %(vol)s from image '
-                        '%(image)s, Cinder will download: %(err)s',
-                        {'vol': request.volume_id,
-                         'image': request.image_id, 'err': e})
+        except Exception as e:  # any failure here only means "download"
+            failure.log_plan_failure(e, 'could not plan', request.volume_id)
             return Outcome(Path.DOWNLOAD, time.monotonic() - start,
-                           failures=[('plan', str(e))])
+                           failures=[('plan', failure.reason_of(e))])
         the_plan = planner.plan(found)
         if dest is None:
             outcome = Outcome(Path.DOWNLOAD, skipped=[
@@ -145,8 +147,10 @@ class Engine:
         """The periodic cache task of every mounted pool: evict down to
         the budgets (least recently used first), remove records without an
         entry and expired leases, and temporaries older than
-        ``max_temp_age``. Returns what was removed, by share."""
+        ``max_temp_age``; and cancel the File Copy jobs whose
+        cancellation failed. Returns what was removed, by share."""
         removed: dict[str, list[str]] = {}
+        self._steps.make.jobs.cancel_orphans()
         for pool in self.pools.mounted():
             try:
                 gone = [records.entry_name(i) for i in
@@ -162,9 +166,11 @@ class Engine:
         return removed
 
     def _sweep(self, pool: Pool, max_age: float) -> list[str]:
-        """Remove ``.eic-tmp-*`` files older than ``max_age`` seconds:
-        what a cinder-volume that died mid-create left. Younger ones may
-        belong to a create in progress on any host."""
+        """Remove what interrupted creates left: ``.eic-tmp-*`` files older
+        than ``max_age`` seconds (the longest a copy may run), unless the
+        build lock of the image they were made for is held now (on this
+        host, or on any host with a distributed lock manager): a
+        conversion may outlast the copy that fed it."""
         removed = []
         cutoff = time.time() - max_age
         for name in os.listdir(pool.mount_dir):
@@ -174,10 +180,21 @@ class Engine:
                 old = os.lstat(pool.local(name)).st_mtime < cutoff
             except FileNotFoundError:
                 continue
-            if old:
-                LOG.info('Removing stale temporary file %(name)s from '
-                         'FlexVol %(vol)s.',
-                         {'name': name, 'vol': pool.flexvol.name})
-                self._steps.make.delete(pool, name)
+            if old and self._sweep_one(pool, name):
                 removed.append(name)
         return removed
+
+    def _sweep_one(self, pool: Pool, name: str) -> bool:
+        image_id = materialize.image_of_temp(name)
+        lock = (self.host.try_lock(cachemanager.build_lock(image_id, pool))
+                if image_id else contextlib.nullcontext(True))
+        with lock as free:
+            if not free:
+                LOG.debug('Keeping %(name)s: the build lock of image '
+                          '%(image)s is held.', {'name': name,
+                                                 'image': image_id})
+                return False
+            LOG.info('Removing stale temporary file %(name)s from FlexVol '
+                     '%(vol)s.', {'name': name, 'vol': pool.flexvol.name})
+            self._steps.make.delete(pool, name)
+        return True

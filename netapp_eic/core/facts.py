@@ -7,6 +7,11 @@ to FlexVols through ONTAP, finds other pools' cache entries, inspects the
 Glance file when one of this backend's mounts reaches it, and asks ONTAP
 what the copy offload tool would need. :func:`netapp_eic.core.planner.plan`
 turns the result into steps.
+
+Every file a step would clone or copy is checked here already, through
+ONTAP and on the mount (:mod:`netapp_eic.core.trust`): a Glance location or
+cache entry that is a symbolic link (or not a regular file) is refused with
+its reason, and so is a destination volume name that exists as one.
 """
 
 import collections.abc
@@ -16,9 +21,12 @@ from netapp_eic.core import cachemanager
 from netapp_eic.core.context import Context
 from netapp_eic.core import imagecheck
 from netapp_eic.core import locations
+from netapp_eic.core import failure
+from netapp_eic.core import files
 from netapp_eic.core import planner
 from netapp_eic.core import records
 from netapp_eic.core.pools import Pool
+from netapp_eic.core import trust
 from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
                                    Settings, Source, SourceKind)
 from netapp_eic import exception
@@ -26,13 +34,15 @@ from netapp_eic import exception
 RAW = 'raw'
 
 
-def inspect(path: str, image_meta: ImageMeta,
-            settings: Settings) -> imagecheck.ImageCheck:
-    """The image checks on the real file at ``path``."""
+def inspect(path: str, image_meta: ImageMeta, settings: Settings,
+            root: str | None = None) -> imagecheck.ImageCheck:
+    """The image checks on the real file at ``path`` (below the mount
+    directory ``root``), never following a link."""
     return imagecheck.inspect_image(
         path, image_meta.get('disk_format'),
         allow_conversion=settings.convert_images,
-        container_format=image_meta.get('container_format') or 'bare')
+        container_format=image_meta.get('container_format') or 'bare',
+        root=root)
 
 
 class FactGatherer:
@@ -58,11 +68,16 @@ class FactGatherer:
         try:
             dest = by_share.get(request.pool) or self.pools.get(request.pool)
         except exception.EicError as e:
+            failure.log_plan_failure(e, 'could not resolve pool %s' %
+                                     request.pool, request.volume_id)
             return planner.Facts(dest_svm=None, dest_flexvol=None,
                                  dest_problem=str(e), **base), None
         others = [p for p in mounted if p.flexvol.uuid != dest.flexvol.uuid]
         facts = dict(base, dest_svm=dest.flexvol.svm,
                      dest_flexvol=dest.flexvol.name)
+        problem = self._destination_problem(dest, request)
+        if problem:
+            return planner.Facts(dest_problem=problem, **facts), dest
         facts.update(self._cache_facts(dest, request.image_meta))
         local, remote, rejected, local_files = self._locations(
             dest, others, request)
@@ -73,24 +88,50 @@ class FactGatherer:
         facts.update(self._tool_facts(dest, sources))
         return planner.Facts(**facts), dest
 
+    @staticmethod
+    def _destination_problem(dest: Pool, request: CreateRequest
+                             ) -> str | None:
+        """Why the volume file must not be written, or None: a volume name
+        that exists as anything but a regular file (a symbolic link to a
+        host file or to another tenant's volume) is never written through.
+        """
+        path = dest.local(request.volume_name)
+        kind = files.existing_kind(path, dest.mount_dir)
+        if kind is None:
+            return None
+        problem = (files.regular_problem(path, dest.mount_dir)
+                   if kind == 'a regular file' else 'it is %s' % kind)
+        if problem is None:
+            return None  # an earlier attempt's file: overwritten
+        return 'volume file %s already exists and %s; refusing to write ' \
+            'through it' % (request.volume_name, problem.replace(
+                'it is ', 'is ').replace('it has ', 'has '))
+
     def _cache_facts(self, dest: Pool, image_meta: ImageMeta
                      ) -> dict[str, typing.Any]:
         if not self.settings.cache_enabled:
             return {'cache_state': CacheState.DISABLED,
                     'cache_reason': 'netapp_eic_cache_enabled is False'}
         found = self.cache.lookup(dest, image_meta)
+        if found.state is CacheState.FRESH:
+            problem = entry_problem(dest, str(image_meta['id']))
+            if problem:
+                return {'cache_state': CacheState.STALE,
+                        'cache_reason': problem}
         return {'cache_state': found.state, 'cache_reason': found.reason}
 
     def _locations(self, dest: Pool, others: list[Pool],
                    request: CreateRequest
                    ) -> tuple[Source | None, tuple[Source, ...],
-                              tuple[tuple[str, str], ...], list[str]]:
+                              tuple[tuple[str, str], ...],
+                              list[tuple[str, str]]]:
         """``(local image, remote images, rejections, local files)``:
         Glance's locations resolved to FlexVols of this cluster."""
         candidates, refused = locations.parse_image_locations(
             request.image_location, image_id=request.image_id)
         rejected = [(r.url, r.reason) for r in refused]
-        local, remote, local_files = None, [], []
+        local, remote = None, []
+        local_files: list[tuple[str, str]] = []
         mounts = {p.flexvol.uuid: p for p in [dest] + others}
         for loc in candidates:
             try:
@@ -98,12 +139,22 @@ class FactGatherer:
             except exception.EicError as e:
                 rejected.append((loc.url, str(e)))
                 continue
+            mounted = mounts.get(resolved.flexvol.uuid)
+            try:
+                trust.require_regular(
+                    self.client, resolved.flexvol, resolved.path,
+                    mounted.mount_dir if mounted is not None else None)
+            except exception.EicError as e:
+                if isinstance(e, exception.OntapApiError):
+                    self.client.invalidate()  # a FlexVol may be recreated
+                rejected.append((loc.url, str(e)))
+                continue
             source = Source(SourceKind.IMAGE, resolved.flexvol.svm,
                             resolved.flexvol.name, resolved.path, loc.host,
                             loc.url)
-            mounted = mounts.get(resolved.flexvol.uuid)
             if mounted is not None:
-                local_files.append(mounted.local(resolved.path))
+                local_files.append((mounted.local(resolved.path),
+                                    mounted.mount_dir))
                 self.image_flexvols.add(resolved.flexvol.uuid)
             if resolved.flexvol.uuid == dest.flexvol.uuid:
                 local = local or source
@@ -112,22 +163,22 @@ class FactGatherer:
         return local, tuple(remote), tuple(rejected), local_files
 
     def _image_problem(self, request: CreateRequest,
-                       local_files: list[str]) -> str | None:
+                       local_files: list[tuple[str, str]]) -> str | None:
         """Why the Glance file must not take a fast path, or None.
 
-        Inspects the real file when one of this backend's mounts reaches it;
-        otherwise the copy is inspected in the destination before use.
+        Inspects the real file when one of this backend's mounts reaches it
+        (its headers only: a petabyte qcow2 is refused here, before any
+        copy); otherwise the copy is inspected in the destination before
+        any conversion or use.
         """
         problem = self._declared_problem(request.image_meta)
         if problem or not local_files:
             return problem
-        check = inspect(local_files[0], request.image_meta, self.settings)
+        path, root = local_files[0]
+        check = inspect(path, request.image_meta, self.settings, root)
         if not check.ok:
             return check.reason
-        if check.virtual_size and check.virtual_size > request.size_bytes:
-            return 'image virtual size %d exceeds the volume size %d' % (
-                check.virtual_size, request.size_bytes)
-        return None
+        return trust.size_problem(check.virtual_size, request, self.settings)
 
     def _declared_problem(self, image_meta: ImageMeta) -> str | None:
         disk_format = image_meta.get('disk_format')
@@ -146,11 +197,15 @@ class FactGatherer:
             return
         name = records.entry_name(request.image_id)
         for pool in others:
-            if self.cache.lookup(pool, request.image_meta
-                                 ).state is CacheState.FRESH:
-                yield Source(SourceKind.CACHE, pool.flexvol.svm,
-                             pool.flexvol.name, name, pool.ip,
-                             '%s/%s' % (pool.share, name))
+            found = self.cache.lookup(pool, request.image_meta)
+            if found.state is not CacheState.FRESH or found.record is None:
+                continue
+            if entry_problem(pool, request.image_id):
+                continue
+            yield Source(SourceKind.CACHE, pool.flexvol.svm,
+                         pool.flexvol.name, name, pool.ip,
+                         '%s/%s' % (pool.share, name),
+                         verified=found.record.verified)
 
     def _tool_facts(self, dest: Pool, sources: tuple[Source, ...]
                     ) -> dict[str, typing.Any]:
@@ -162,3 +217,16 @@ class FactGatherer:
                 'ontap_version': self.client.cluster_version(),
                 'vstorage': tuple(sorted(
                     (svm, self.client.vstorage_enabled(svm)) for svm in svms))}
+
+
+def entry_problem(pool: Pool, image_id: str) -> str | None:
+    """Why ``pool``'s cache entry of ``image_id`` must not be used as a
+    source although its record matches, or None: it must be a regular file
+    with one link on the mount (ONTAP's view is checked before the clone or
+    copy itself)."""
+    name = records.entry_name(image_id)
+    problem = files.regular_problem(pool.local(name), pool.mount_dir)
+    if problem:
+        return 'cache entry %s in FlexVol %s refused: %s' % (
+            name, pool.flexvol.name, problem)
+    return None

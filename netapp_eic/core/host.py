@@ -4,9 +4,10 @@
 The core needs a few things only the cinder-volume host can do: find where
 a share is mounted, list the mounted shares, run the copy offload tool,
 convert an image with ``qemu-img`` (as root where the backend says so), and
-take a named lock that other cinder-volume hosts respect (and let the lock
-store forget it). The driver implements :class:`Host` and hands it to the
-core; the core never sees the driver. Tests hand it a small fake.
+take a named lock that other cinder-volume hosts respect (or learn, without
+waiting, that it is held; and let the lock store forget it). The driver
+implements :class:`Host` and hands it to the core; the core never sees the
+driver. Tests hand it a small fake.
 """
 
 import collections.abc
@@ -25,9 +26,11 @@ class Host(typing.Protocol):
 
     def run(self, argv: collections.abc.Sequence[str],
             timeout: float | None = None) -> None:
-        """Run a command without a shell, unprivileged.
+        """Run a command without a shell, unprivileged, in its own process
+        group; when ``timeout`` passes the whole group is killed.
 
-        :raises netapp_eic.exception.EicError: it failed or timed out.
+        :raises netapp_eic.exception.CommandTimeout: it timed out.
+        :raises netapp_eic.exception.EicError: it failed.
         """
 
     def convert_image(self, source: str, dest: str,
@@ -41,3 +44,7 @@ class Host(typing.Protocol):
     def forget_lock(self, name: str) -> None:
         """Drop what a lock store keeps for ``name`` (a ``file://`` store
         keeps a file per lock) once nothing will take it again soon."""
+
+    def try_lock(self, name: str) -> contextlib.AbstractContextManager[bool]:
+        """The lock ``name`` if it is free now: yields True while holding
+        it, False (without waiting) when someone else holds it."""

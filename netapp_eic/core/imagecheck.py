@@ -13,16 +13,24 @@ they are redone here on the real file, with oslo.utils' format inspector:
 * a non-raw image is only acceptable when conversion is allowed (Cinder's
   ``image_conversion_disable`` is False).
 
-Detection is oslo.utils' ``detect_file_format``, which stops reading as
-soon as the format is decided (a few hundred KiB at most for the formats
-accepted here), so a huge or hostile file costs no more than its headers.
+Detection is oslo.utils' format inspector (``InspectWrapper``, as
+``detect_file_format`` uses it), which stops reading as soon as the format
+is decided (a few hundred KiB at most for the formats accepted here), so a
+huge or hostile file costs no more than its headers. The file is opened
+without following links (:func:`netapp_eic.core.files.open_regular`): a
+symbolic link is refused, never inspected, and the size and headers read
+are those of the one descriptor.
 """
 
 import dataclasses
+import os
 import typing
 
 from oslo_log import log as logging
 from oslo_utils.imageutils import format_inspector
+
+from netapp_eic.core import files
+from netapp_eic import exception
 
 LOG = logging.getLogger(__name__)
 
@@ -55,17 +63,28 @@ def _refuse(reason: str, detected: str | None = None,
                       reason=reason)
 
 
-def _detect(path: str) -> format_inspector.FileInspector:
-    """The inspector that matched ``path``.
+def _detect(path: str, root: str | None
+            ) -> tuple[format_inspector.FileInspector, int]:
+    """The inspector that matched ``path``, and the file's size.
 
+    :raises NotRegularFile: ``path`` is a link or not a regular file.
     :raises OSError: the file cannot be read.
     :raises ImageFormatError: no single format could be decided.
     """
-    inspector = format_inspector.detect_file_format(path)
+    with files.open_regular(path, root) as image:
+        size = os.fstat(image.fileno()).st_size
+        wrapper = format_inspector.InspectWrapper(image)
+        inspector = None
+        try:
+            while inspector is None and wrapper.read(4096):
+                inspector = wrapper.format
+        finally:
+            wrapper.close()
+        inspector = inspector or wrapper.format
     if inspector is None:
         raise format_inspector.ImageFormatError(
             'the format could not be decided')
-    return inspector
+    return inspector, size
 
 
 def _safety_failure(inspector: format_inspector.FileInspector
@@ -103,8 +122,8 @@ def _precheck(declared_format: str | None,
 
 def inspect_image(path: str, declared_format: str | None,
                   allow_conversion: bool = True,
-                  container_format: str | None = 'bare'
-                  ) -> ImageCheck:
+                  container_format: str | None = 'bare',
+                  root: str | None = None) -> ImageCheck:
     """Decide whether the image file at ``path`` may take the fast path.
 
     Never raises for a bad or unreadable image: the verdict says why.
@@ -114,18 +133,22 @@ def inspect_image(path: str, declared_format: str | None,
     :param allow_conversion: False when Cinder's ``image_conversion_disable``
         is set; a non-raw image is then refused.
     :param container_format: Glance's ``container_format``; only ``bare``.
+    :param root: the mount directory of the share holding ``path``: no
+        directory below it in the path may be a symbolic link either.
     """
     reason = _precheck(declared_format, container_format)
     if reason:
         return _refuse(reason)
     try:
-        inspector = _detect(path)
+        inspector, file_size = _detect(path, root)
+    except exception.NotRegularFile as exc:
+        return _refuse(str(exc))
     except OSError as exc:
         return _refuse(f'cannot read the image file: {exc.strerror or exc}')
     except format_inspector.ImageFormatError as exc:
         return _refuse(f'format not recognized: {exc}')
     detected = str(inspector)
-    size = _virtual_size(inspector, path)
+    size = _virtual_size(inspector, file_size)
     checks = (
         _format_mismatch(typing.cast(str, declared_format), detected),
         _safety_failure(inspector) if detected != 'raw' else None,
@@ -141,14 +164,10 @@ def inspect_image(path: str, declared_format: str | None,
 
 
 def _virtual_size(inspector: format_inspector.FileInspector,
-                  path: str) -> int | None:
+                  file_size: int) -> int | None:
     """Virtual size: the file size for raw data, the header's otherwise."""
     if str(inspector) in _RAW_COMPATIBLE:
-        try:
-            with open(path, 'rb') as image:
-                return image.seek(0, 2)
-        except OSError:
-            return None
+        return file_size
     try:
         return int(inspector.virtual_size) or None
     except (format_inspector.ImageFormatError, ValueError, TypeError):

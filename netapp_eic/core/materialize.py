@@ -7,10 +7,20 @@ FlexVol's root, ready to become the pool's cache entry. This module gets it
 there by the step's means: a file clone of the Glance file (direct clone),
 ONTAP File Copy or the copy offload tool from another FlexVol, and
 ``qemu-img convert`` on this host for a non-raw image. Everything it
-creates is removed again when it fails.
+creates is removed again when it fails (through ONTAP, else through the
+mount).
+
+Nothing is trusted on the way (:mod:`netapp_eic.core.trust`): the source
+must be a regular file as ONTAP and the mount see it, before and after the
+copy; the virtual size must fit the volume and the configured maximum
+before any conversion or use; and the bytes are hashed against Glance's
+record (:mod:`netapp_eic.core.verify`) unless they come from a cache entry
+that was verified already. The result says whether they were
+(:class:`RawFile`).
 """
 
-import os
+import dataclasses
+import re
 
 from oslo_log import log as logging
 from oslo_utils import excutils
@@ -20,8 +30,12 @@ from netapp_eic.ontap import progress
 from netapp_eic.core import cache
 from netapp_eic.core.context import Context
 from netapp_eic.core import facts as facts_mod
+from netapp_eic.core import files
 from netapp_eic.core import imagecheck
+from netapp_eic.core import jobs
 from netapp_eic.core import planner
+from netapp_eic.core import trust
+from netapp_eic.core import verify
 from netapp_eic.core import visibility
 from netapp_eic.core.pools import Pool
 from netapp_eic.core.types import CreateRequest, Outcome, Path
@@ -32,6 +46,39 @@ LOG = logging.getLogger(__name__)
 
 RAW = 'raw'
 
+#: Image ids that may appear in a temporary file name.
+_SAFE_ID = re.compile(r'[0-9A-Za-z][0-9A-Za-z-]{0,63}')
+
+
+def temp_for(purpose: str, image_id: str) -> str:
+    """A temporary name that says which image it is being built for, so
+    the sweep can ask whether that image's lock is held."""
+    if _SAFE_ID.fullmatch(image_id) and '-' not in purpose:
+        return cache.temp_name('%s-%s' % (purpose, image_id))
+    return cache.temp_name(purpose)
+
+
+def image_of_temp(name: str) -> str | None:
+    """The image id in a name made by :func:`temp_for`, or None."""
+    rest = name[len(cache.TEMP_PREFIX):]
+    _purpose, _, tail = rest.partition('-')
+    image_id, sep, suffix = tail.rpartition('-')
+    if not sep or len(suffix) != 32 or not _SAFE_ID.fullmatch(image_id):
+        return None
+    return image_id
+
+
+@dataclasses.dataclass(frozen=True)
+class RawFile:
+    """A checked raw file in the destination FlexVol's root.
+
+    ``verified`` is True when its bytes were checked against Glance's hash
+    (or were copied from a cache entry whose bytes were).
+    """
+
+    name: str
+    verified: bool
+
 
 class Materializer:
     """Builds the raw temporary file a step starts from."""
@@ -41,142 +88,216 @@ class Materializer:
         self.host = ctx.host
         self.pools = ctx.pools
         self.settings = ctx.settings
+        self.jobs = jobs.JobKeeper(ctx.client)
 
     def raw_file(self, step: planner.Step, dest: Pool,
-                 request: CreateRequest, outcome: Outcome) -> str:
-        """The name (in ``dest``'s root) of a checked raw file holding the
-        image; everything created is removed on failure."""
+                 request: CreateRequest, outcome: Outcome) -> RawFile:
+        """A checked raw file holding the image in ``dest``'s root;
+        everything created is removed on failure."""
         created: list[str] = []
         source = _source_of(step)
         outcome.source = source.describe()
         try:
             if step.path is Path.DIRECT_CLONE:
-                name = self._direct(source, dest, created, request, outcome)
+                raw = self._direct(source, dest, created, request, outcome)
             else:
-                name = self._copy_in(step.path, source, dest, created)
-                if not source.is_cache:
-                    name = self._checked_raw(dest, name, created, request,
-                                             outcome)
-            created.remove(name)
-            return name
+                raw = self._copied(step.path, source, dest, created,
+                                   request, outcome)
+            created.remove(raw.name)
+            return raw
         finally:
             for leftover in created:
                 self.delete(dest, leftover)
 
     def _direct(self, source: Source, dest: Pool, created: list[str],
-                request: CreateRequest, outcome: Outcome) -> str:
-        if request.image_meta.get('disk_format') == RAW:
-            tmp = cache.temp_name('clone')
-            created.append(tmp)
-            self.client.clone_file(dest.flexvol, source.path, tmp)
-            return tmp
-        return self._convert(dest, dest.local(source.path), created, request,
-                             outcome)
+                request: CreateRequest, outcome: Outcome) -> RawFile:
+        """Clone the Glance file into a temporary name first (constant
+        time), then inspect, hash and convert that clone: the bytes checked
+        are the bytes used, whatever happens to the Glance file."""
+        trust.require_regular(self.client, dest.flexvol, source.path,
+                              dest.mount_dir)
+        tmp = temp_for('clone', request.image_id)
+        created.append(tmp)
+        self.client.clone_file(dest.flexvol, source.path, tmp)
+        return self._checked(dest, tmp, created, request, outcome, False)
 
-    def _copy_in(self, path: Path, source: Source, dest: Pool,
-                 created: list[str]) -> str:
-        tmp = cache.temp_name('copy')
+    def _copied(self, path: Path, source: Source, dest: Pool,
+                created: list[str], request: CreateRequest,
+                outcome: Outcome) -> RawFile:
+        """Copy ``source`` in from another FlexVol, hashing the source
+        through this host's mount meanwhile when it has one."""
+        src_vol = self.pools.flexvol(source.svm, source.flexvol)
+        mount = self._mount_of(src_vol)
+        before = trust.require_regular(
+            self.client, src_vol, source.path,
+            mount.mount_dir if mount is not None else None)
+        if source.is_cache or request.image_meta.get('disk_format') == RAW:
+            trust.check_size(before.size, request, self.settings)
+        hashing = None
+        if not source.is_cache and mount is not None:
+            hashing = self._start_hash(mount.local(source.path),
+                                       mount.mount_dir, request, outcome)
+        try:
+            tmp = self._copy_in(path, source, src_vol, dest, created,
+                                request.image_id)
+            if hashing is not None:
+                hashing.check()
+                if not hashing.unchanged():
+                    raise _changed(src_vol, source)
+        except BaseException:
+            with excutils.save_and_reraise_exception():
+                if hashing is not None:
+                    hashing.cancel()
+        self._unchanged(src_vol, source, before)
+        if source.is_cache:
+            trust.check_size(files.size_of(dest.local(tmp), dest.mount_dir),
+                             request, self.settings)
+            return RawFile(tmp, source.verified)
+        return self._checked(dest, tmp, created, request, outcome,
+                             hashing is not None)
+
+    def _mount_of(self, vol: ontap.FlexVol) -> Pool | None:
+        for pool in self.pools.mounted():
+            if pool.flexvol.uuid == vol.uuid:
+                return pool
+        return None
+
+    def _unchanged(self, vol: ontap.FlexVol, source: Source,
+                   before: ontap.FileInfo) -> None:
+        """The source is still the regular file it was when the copy
+        started (Glance files never change; one that did is refused)."""
+        after = self.client.file_info(vol, source.path)
+        if (after is None or not after.is_regular or
+                (after.size, after.modified_time) !=
+                (before.size, before.modified_time)):
+            raise _changed(vol, source)
+
+    def _start_hash(self, path: str, root: str, request: CreateRequest,
+                    outcome: Outcome) -> verify.Hashing | None:
+        """Start hashing ``path`` against Glance's record; None when
+        verification is off or Glance recorded no hash (logged once)."""
+        if not self.settings.verify_content:
+            return None
+        want = verify.expected(request.image_meta)
+        if want is None:
+            verify.note_unverified(request.image_id,
+                                   'Glance records no hash of its data')
+            return None
+        hashing = verify.Hashing(path, root, want, request.image_id)
+        outcome.host_bytes += hashing.size
+        return hashing
+
+    def _copy_in(self, path: Path, source: Source, src_vol: ontap.FlexVol,
+                 dest: Pool, created: list[str], image_id: str) -> str:
+        tmp = temp_for('copy', image_id)
         created.append(tmp)
         if path is Path.COPY_OFFLOAD:
-            self._copy_with_tool(source, dest, tmp)
+            self._copy_with_tool(source, src_vol, dest, tmp)
         else:
-            self._file_copy(source, dest, tmp)
+            src = ontap.ResolvedPath(src_vol, source.path)
+            dst = ontap.ResolvedPath(dest.flexvol, tmp)
+            watch = progress.FileCopyProgress(
+                self.client, dst, lambda: self._size(src),
+                'File Copy of %s to FlexVol %s' % (source.describe(),
+                                                   dest.flexvol.name))
+            self.jobs.file_copy(src, dst, self.settings, on_poll=watch)
         visibility.wait_visible(dest.local(tmp),
                                 self.settings.visibility_timeout)
         return tmp
 
-    def _file_copy(self, source: Source, dest: Pool, tmp: str) -> None:
-        src = ontap.ResolvedPath(self.pools.flexvol(source.svm,
-                                                    source.flexvol),
-                                 source.path)
-        dst = ontap.ResolvedPath(dest.flexvol, tmp)
-        job = self.client.start_copy(
-            src, dst, self.settings.file_copy_return_timeout)
-        if job is None:
-            return
-        watch = progress.FileCopyProgress(
-            self.client, dst, lambda: self._size(src),
-            'File Copy of %s to FlexVol %s' % (source.describe(),
-                                               dest.flexvol.name))
-        try:
-            self.client.wait_job(job, self.settings.file_copy_timeout,
-                                 self.settings.poll_initial_interval,
-                                 self.settings.poll_max_interval,
-                                 on_poll=watch)
-        except BaseException:
-            with excutils.save_and_reraise_exception():
-                self._cancel(job)
-
-    def _cancel(self, job: str) -> None:
-        """Cancel a File Copy job; a failure to cancel is logged, and the
-        original error is the one raised."""
-        try:
-            self.client.cancel_job(job)
-        except exception.EicError as e:
-            LOG.warning('Could not cancel ONTAP job %(job)s: %(err)s',
-                        {'job': job, 'err': e})
-
-    def _copy_with_tool(self, source: Source, dest: Pool, tmp: str) -> None:
-        junction = self.pools.flexvol(source.svm, source.flexvol).junction
-        src_path = '%s/%s' % ((junction or '').rstrip('/'), source.path)
+    def _copy_with_tool(self, source: Source, src_vol: ontap.FlexVol,
+                        dest: Pool, tmp: str) -> None:
+        """The copy offload tool, bounded: on timeout its process group is
+        killed (by the host) and the step fails."""
+        src_path = '%s/%s' % ((src_vol.junction or '').rstrip('/'),
+                              source.path)
         dst_path = '%s/%s' % (dest.junction.rstrip('/'), tmp)
         tool = self.settings.copyoffload_tool_path or ''
-        src = ontap.ResolvedPath(self.pools.flexvol(source.svm,
-                                                    source.flexvol),
-                                 source.path)
+        src = ontap.ResolvedPath(src_vol, source.path)
         with progress.watching_file(
                 dest.local(tmp), lambda: self._size(src),
                 'Copy offload of %s to FlexVol %s' % (source.describe(),
                                                       dest.flexvol.name)):
-            self.host.run([tool, source.ip, dest.ip, src_path, dst_path])
+            self.host.run([tool, source.ip, dest.ip, src_path, dst_path],
+                          timeout=self.settings.tool_timeout)
 
     def _size(self, where: ontap.ResolvedPath) -> int | None:
         """A file's size through ONTAP (progress reports' total)."""
         info = self.client.file_info(where.flexvol, where.path)
         return None if info is None else info.size
 
-    def _checked_raw(self, dest: Pool, name: str, created: list[str],
-                     request: CreateRequest, outcome: Outcome) -> str:
-        """The copied image file if it is a safe raw image, else its
-        conversion (which refuses an unsafe image)."""
-        check = facts_mod.inspect(dest.local(name), request.image_meta,
-                                  self.settings)
-        if check.ok and check.detected_format == RAW:
-            return name
-        return self._convert(dest, dest.local(name), created, request,
-                             outcome, check)
-
-    def _convert(self, dest: Pool, src_path: str, created: list[str],
+    def _checked(self, dest: Pool, name: str, created: list[str],
                  request: CreateRequest, outcome: Outcome,
-                 check: imagecheck.ImageCheck | None = None) -> str:
-        """qemu-img convert on this host, once per (image, pool); ``check``
-        is the source's inspection when the caller already made it."""
-        check = check or facts_mod.inspect(src_path, request.image_meta,
-                                           self.settings)
+                 verified: bool) -> RawFile:
+        """``name`` if it is a safe raw image of an acceptable size, else
+        its conversion; hashed (beside the conversion) unless
+        ``verified``."""
+        check = facts_mod.inspect(dest.local(name), request.image_meta,
+                                  self.settings, dest.mount_dir)
         if not check.ok or not check.detected_format:
             raise exception.ImageUnsafe(image_id=request.image_id,
                                         reason=check.reason)
-        tmp = cache.temp_name('convert')
+        trust.check_size(check.virtual_size, request, self.settings)
+        hashing = None
+        if not verified:
+            hashing = self._start_hash(dest.local(name), dest.mount_dir,
+                                       request, outcome)
+        try:
+            result = name
+            if check.detected_format != RAW:
+                result = self._convert(dest, name, created, request,
+                                       outcome, check.detected_format)
+            if hashing is not None:
+                hashing.check()
+        except BaseException:
+            with excutils.save_and_reraise_exception():
+                if hashing is not None:
+                    hashing.cancel()
+        return RawFile(result, verified or hashing is not None)
+
+    def _convert(self, dest: Pool, name: str, created: list[str],
+                 request: CreateRequest, outcome: Outcome,
+                 source_format: str) -> str:
+        """qemu-img convert on this host, once per (image, pool), of a
+        file this step made (never of the Glance file itself)."""
+        src_path = dest.local(name)
+        tmp = temp_for('convert', request.image_id)
         created.append(tmp)
-        self.host.convert_image(src_path, dest.local(tmp),
-                                check.detected_format)
-        outcome.host_bytes += os.path.getsize(src_path)
-        outcome.converted_from = check.detected_format
-        result = imagecheck.inspect_image(dest.local(tmp), RAW)
+        self.host.convert_image(src_path, dest.local(tmp), source_format)
+        outcome.host_bytes += files.size_of(src_path, dest.mount_dir)
+        outcome.converted_from = source_format
+        result = imagecheck.inspect_image(dest.local(tmp), RAW,
+                                          root=dest.mount_dir)
         if not result.ok:
             raise exception.ImageUnsafe(image_id=request.image_id,
                                         reason=result.reason)
+        trust.check_size(result.virtual_size, request, self.settings)
         return tmp
 
     def delete(self, dest: Pool, name: str) -> None:
-        """Remove ``name`` from ``dest`` through ONTAP; a failure is
-        logged, never raised (cleanup must not hide the first error)."""
+        """Remove ``name`` from ``dest`` through ONTAP, else (REST down,
+        DELETE refused) through the mount without following links; a
+        failure of both is logged, never raised (cleanup must not hide the
+        first error)."""
         try:
             self.client.delete_file(dest.flexvol, name, missing_ok=True)
+            return
         except exception.EicError as e:
-            LOG.warning('Could not remove %(name)s from FlexVol %(vol)s: '
-                        '%(err)s', {'name': name, 'vol': dest.flexvol.name,
-                                    'err': e})
+            LOG.warning('ONTAP could not remove %(name)s from FlexVol '
+                        '%(vol)s (%(err)s); removing it through the mount.',
+                        {'name': name, 'vol': dest.flexvol.name, 'err': e})
+        try:
+            files.unlink_in(dest.mount_dir, name)
+        except (OSError, exception.EicError) as e:
+            LOG.error('Could not remove %(name)s from FlexVol %(vol)s '
+                      'through the mount either, it is left behind: '
+                      '%(err)s', {'name': name, 'vol': dest.flexvol.name,
+                                  'err': e})
+
+
+def _changed(vol: ontap.FlexVol, source: Source) -> exception.EicError:
+    return exception.NotRegularFile(path='%s:%s' % (vol.name, source.path),
+                                    reason='it changed while it was copied')
 
 
 def _source_of(step: planner.Step) -> Source:

@@ -10,11 +10,13 @@ which SVM owns the data LIF ``ip`` and which of its FlexVols is mounted at
 
 import dataclasses
 import os
+import typing
 
 from oslo_log import log as logging
 
 from netapp_eic import ontap
 from netapp_eic.core import cache
+from netapp_eic.core import failure
 from netapp_eic.core import host as host_mod
 from netapp_eic.core import locations
 from netapp_eic import exception
@@ -68,10 +70,10 @@ class Pools:
             raise exception.LocationRejected(
                 location=share, reason=_('%s is not a data LIF of this '
                                          'cluster') % ip)
-        for vol in self.client.flexvols(svm):
-            if vol.junction == junction:
-                return Pool(share, ip, junction, vol,
-                            self.host.mount_point(share))
+        vol = self._find(svm, lambda v: v.junction == junction)
+        if vol is not None:
+            return Pool(share, ip, junction, vol,
+                        self.host.mount_point(share))
         raise exception.LocationRejected(
             location=share, reason=_('no FlexVol of SVM %(svm)s is mounted '
                                      'at %(j)s') % {'svm': svm, 'j': junction})
@@ -83,15 +85,32 @@ class Pools:
             try:
                 pools.append(self.get(share))
             except exception.EicError as e:
-                LOG.debug('Share %(share)s skipped: %(err)s',
-                          {'share': share, 'err': e})
+                if failure.kind_of(e) is failure.Kind.ROUTINE:
+                    LOG.debug('Share %(share)s skipped: %(err)s',
+                              {'share': share, 'err': e})
+                else:
+                    failure.log_failure(e, 'Share %(share)s skipped',
+                                        {'share': share})
         return pools
+
+    def _find(self, svm: str,
+              match: typing.Callable[[ontap.FlexVol], bool]
+              ) -> ontap.FlexVol | None:
+        """The first FlexVol of ``svm`` that matches; a miss reads the
+        list again once (a FlexVol added or recreated since)."""
+        for attempt in range(2):
+            if attempt:
+                self.client.forget_flexvols(svm)
+            for vol in self.client.flexvols(svm):
+                if match(vol):
+                    return vol
+        return None
 
     def flexvol(self, svm: str, name: str) -> ontap.FlexVol:
         """The FlexVol ``name`` of ``svm``."""
-        for vol in self.client.flexvols(svm):
-            if vol.name == name:
-                return vol
+        vol = self._find(svm, lambda v: v.name == name)
+        if vol is not None:
+            return vol
         raise exception.EicError(reason=_('FlexVol %(vol)s of SVM %(svm)s '
                                           'not found') % {'vol': name,
                                                           'svm': svm})

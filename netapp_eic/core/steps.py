@@ -5,26 +5,30 @@
 file clone of the pool's entry under a reader's lease. Every other step
 takes the single-flight build lock of (image, FlexVol), rechecks the cache
 (another request, maybe on another host, may have built the entry
-meanwhile), builds a raw file (:mod:`netapp_eic.core.materialize`) and
-publishes it as the pool's entry; the lock is released before the volume is
-cloned from the entry, so the requests that waited clone in parallel. The
-volume file is then checked on the mount and given its final size. A failed
-step removes what it created and the next one is tried; the download is
-Cinder's.
+meanwhile), builds a checked raw file (:mod:`netapp_eic.core.materialize`)
+and publishes it as the pool's entry; the lock is released before the
+volume is cloned from the entry, so the requests that waited clone in
+parallel. The volume file is then checked on the mount and given its final
+size. A failed step removes what it created and the next one is tried; the
+download is Cinder's. The outcome names the path that actually made the
+volume.
 """
 
 import os
-import stat
 import time
 
 from oslo_log import log as logging
 
 from netapp_eic.core import cachemanager
 from netapp_eic.core.context import Context
+from netapp_eic.core import facts
+from netapp_eic.core import failure
+from netapp_eic.core import files
 from netapp_eic.core import materialize
 from netapp_eic.core import planner
 from netapp_eic.core.pools import Pool
 from netapp_eic.core import records
+from netapp_eic.core import trust
 from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
                                    Outcome, Path, Registration, faster)
 from netapp_eic.core import visibility
@@ -50,33 +54,49 @@ class StepRunner:
 
     def run(self, the_plan: planner.Plan, request: CreateRequest,
             dest: Pool) -> Outcome:
-        """Try the planned steps in order until one makes the volume."""
+        """Try the planned steps in order until one makes the volume.
+
+        The outcome names the path that actually made the volume, with a
+        note only from that attempt; a failed attempt leaves a failure and
+        nothing else. A source refused once (a link, changed bytes) is not
+        tried again by a later step.
+        """
         outcome = Outcome(Path.DOWNLOAD, skipped=[
             '%s: %s' % pair for pair in the_plan.skipped])
+        refused: dict[str, str] = {}
         for step in the_plan.steps:
             if step.path is Path.DOWNLOAD:
                 return outcome
+            label = step.source.label if step.source else None
+            if label in refused:
+                outcome.skipped.append('%s: %s' % (step.path,
+                                                   refused[label]))
+                continue
             try:
-                self._run_step(step, request, dest, outcome)
+                taken, note = self._run_step(step, request, dest, outcome)
                 outcome.volume_file = self._finish(request, dest)
             except Exception as e:
                 self.discard(dest, request.volume_name)
-                reason = getattr(e, 'msg', None) or str(e) or repr(e)
+                reason = failure.reason_of(e)
                 outcome.failures.append((str(step.path), reason))
-                LOG.warning('EIC %(path)s failed for volume %(vol)s, falling '
-                            'back to the next path: %(reason)s',
-                            {'path': step.path, 'vol': request.volume_id,
-                             'reason': reason})
+                failure.log_step_failure(e, step.path, request.volume_id,
+                                         reason)
+                if isinstance(e, exception.OntapApiError):
+                    self.client.invalidate()
+                if label and failure.refuses_source(e):
+                    refused[label] = 'source already refused: %s' % reason
                 continue
-            outcome.path = step.path
+            outcome.path, outcome.note = taken, note
             outcome.skipped = [
                 '%s: %s' % (path, reason) for path, reason in the_plan.skipped
-                if faster(path, step.path)]
+                if faster(path, taken)]
             return outcome
         return outcome
 
     def _run_step(self, step: planner.Step, request: CreateRequest,
-                  dest: Pool, outcome: Outcome) -> None:
+                  dest: Pool, outcome: Outcome) -> tuple[Path, str]:
+        """Carry out ``step``; returns the path that made the volume and a
+        note on how (another request had built the entry)."""
         if step.path is Path.CACHE_CLONE:
             if self.cache.lookup(dest, request.image_meta).state is \
                     CacheState.LEGACY:
@@ -86,53 +106,59 @@ class StepRunner:
                     raise exception.EicError(reason=why)
             self._clone_from_cache(dest, request)
             outcome.source = _entry_source(dest, request.image_id)
-            return
+            return Path.CACHE_CLONE, ''
         if not self.settings.cache_enabled:
             self._clone_once(step, request, dest, outcome)
-            return
+            return step.path, ''
         with self.cache.building(dest, request.image_id):
-            if not self._usable_entry(dest, request.image_meta):
-                raw_tmp = self.make.raw_file(step, dest, request, outcome)
-                self._publish(dest, raw_tmp, request.image_meta,
-                              os.path.getsize(dest.local(raw_tmp)),
-                              step.path, self._verified(step))
-            else:
-                outcome.note = 'entry built by a concurrent request'
-                outcome.source = _entry_source(dest, request.image_id)
-                outcome.waited = True
+            waited = self._usable_entry(dest, request.image_meta)
+            if not waited:
+                raw = self.make.raw_file(step, dest, request, outcome)
+                self._publish(dest, raw.name, request.image_meta,
+                              files.size_of(dest.local(raw.name),
+                                            dest.mount_dir),
+                              step.path, raw.verified)
         self._clone_from_cache(dest, request)
-
-    def _verified(self, step: planner.Step) -> bool:
-        """Whether a step's bytes come verified: another pool's entry is
-        only served when it was (with verification on)."""
-        return bool(step.source is not None and step.source.is_cache and
-                    self.settings.verify_content)
+        if not waited:
+            return step.path, ''
+        outcome.source = _entry_source(dest, request.image_id)
+        outcome.waited = True
+        return (Path.CACHE_CLONE, 'entry filled by a concurrent request, %s '
+                                  'not needed' % step.path)
 
     def _usable_entry(self, dest: Pool, image_meta: ImageMeta) -> bool:
         """Under the build lock: whether a fresh entry exists now (after
-        adopting a checked legacy one, or removing a stale one)."""
+        adopting a checked legacy one, or removing an unusable one)."""
+        image_id = str(image_meta['id'])
         found = self.cache.lookup(dest, image_meta)
         if found.state is CacheState.LEGACY:
             return self.cache.adopt(dest, image_meta) is None
-        if found.state is CacheState.STALE:
-            self.cache.replace(dest, str(image_meta['id']), found.reason)
+        problem = (facts.entry_problem(dest, image_id)
+                   if found.state is CacheState.FRESH else None)
+        if problem or found.state is CacheState.STALE:
+            self.cache.replace(dest, image_id, problem or found.reason)
+            return False
         return found.state is CacheState.FRESH
 
     def _clone_from_cache(self, dest: Pool, request: CreateRequest) -> None:
+        """Clone the entry into the volume under a reader's lease, after
+        checking it is a regular file as ONTAP and the mount see it."""
+        entry = records.entry_name(request.image_id)
         with self.cache.reading(dest, request.image_meta):
-            self.client.clone_file(dest.flexvol,
-                                   records.entry_name(request.image_id),
-                                   request.volume_name, overwrite=True)
+            trust.require_regular(self.client, dest.flexvol, entry,
+                                  dest.mount_dir)
+            self.client.clone_file(dest.flexvol, entry, request.volume_name,
+                                   overwrite=True)
 
     def _clone_once(self, step: planner.Step, request: CreateRequest,
                     dest: Pool, outcome: Outcome) -> None:
         """With the cache off: build the raw file, clone it, remove it."""
-        raw_tmp = self.make.raw_file(step, dest, request, outcome)
+        raw = self.make.raw_file(step, dest, request, outcome)
         try:
-            self.client.clone_file(dest.flexvol, raw_tmp,
+            self.client.clone_file(dest.flexvol, raw.name,
                                    request.volume_name, overwrite=True)
         finally:
-            self.make.delete(dest, raw_tmp)
+            self.make.delete(dest, raw.name)
 
     def _publish(self, dest: Pool, tmp: str, image_meta: ImageMeta,
                  size: int, built_by: Path, verified: bool) -> None:
@@ -148,22 +174,19 @@ class StepRunner:
             raise
 
     def _finish(self, request: CreateRequest, dest: Pool) -> str:
-        """Check the new volume file on the mount (the clone's answer
-        already said ONTAP made it) and give it its final size; returns
-        its local path."""
+        """Check the new volume file on the mount, through a descriptor
+        that follows no link (the clone's answer already said ONTAP made
+        it), and give it its final size; returns its local path."""
         path = dest.local(request.volume_name)
         visibility.wait_visible(path, self.settings.visibility_timeout)
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise exception.EicError(reason=_(
-                'the cloned file %s is not a regular file') %
-                request.volume_name)
-        if st.st_size > request.size_bytes:
-            raise exception.EicError(reason=_(
-                'image virtual size %(img)d exceeds the volume size %(vol)d')
-                % {'img': st.st_size, 'vol': request.size_bytes})
-        if st.st_size < request.size_bytes:
-            os.truncate(path, request.size_bytes)
+        with files.open_regular(path, dest.mount_dir, write=True) as volume:
+            current = os.fstat(volume.fileno()).st_size
+            if current > request.size_bytes:
+                raise exception.EicError(reason=_(
+                    'image virtual size %(img)d exceeds the volume size '
+                    '%(vol)d') % {'img': current, 'vol': request.size_bytes})
+            if current < request.size_bytes:
+                os.ftruncate(volume.fileno(), request.size_bytes)
         return path
 
     def discard(self, dest: Pool, volume_name: str) -> None:
@@ -180,15 +203,17 @@ class StepRunner:
         with self.cache.building(dest, image_id):
             if self._usable_entry(dest, image_meta):
                 return Registration.ALREADY_PRESENT, 'entry already present'
-            tmp = records.temp_name('register')
+            tmp = materialize.temp_for('register', image_id)
             try:
                 self.client.clone_file(dest.flexvol, volume_name, tmp)
                 visibility.wait_visible(dest.local(tmp),
                                         self.settings.visibility_timeout)
-                if os.path.getsize(dest.local(tmp)) < image_size:
-                    raise exception.EicError(reason=_(
-                        'volume smaller than the image'))
-                os.truncate(dest.local(tmp), image_size)
+                with files.open_regular(dest.local(tmp), dest.mount_dir,
+                                        write=True) as made:
+                    if os.fstat(made.fileno()).st_size < image_size:
+                        raise exception.EicError(reason=_(
+                            'volume smaller than the image'))
+                    os.ftruncate(made.fileno(), image_size)
             except BaseException:
                 self.make.delete(dest, tmp)
                 raise

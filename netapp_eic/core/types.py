@@ -81,6 +81,9 @@ class Source:
     path: str
     ip: str
     label: str
+    #: The bytes were checked against Glance (a cache entry built from
+    #: verified bytes); a copy of such a file inherits the verification.
+    verified: bool = False
 
     @property
     def is_cache(self) -> bool:
@@ -99,11 +102,14 @@ class Settings:
 
     ``convert_images`` is already False when Cinder's
     ``image_conversion_disable`` forbids conversion.
+    ``max_image_virtual_size`` is in bytes, 0 for no limit;
+    ``copyoffload_timeout`` None means ``file_copy_timeout``.
     """
 
     cache_enabled: bool = True
-    #: Serve only entries whose bytes were checked against Glance's hash.
-    verify_content: bool = False
+    #: Check image bytes against Glance's hash; serve only cache entries
+    #: whose bytes were (or that have no hash to check against).
+    verify_content: bool = True
     #: Budgets per FlexVol; 0 means unlimited.
     cache_max_entries: int = 0
     cache_max_bytes: int = 0
@@ -113,11 +119,23 @@ class Settings:
     space_stop_percent: int = 60
     convert_images: bool = True
     copyoffload_tool_path: str | None = None
+    copyoffload_timeout: float | None = None
     file_copy_timeout: float = 600.0
     file_copy_return_timeout: int = 120
     poll_initial_interval: float = 0.05
     poll_max_interval: float = 2.0
     visibility_timeout: float = 10.0
+    max_image_virtual_size: int = 1024 ** 4
+
+    @property
+    def tool_timeout(self) -> float:
+        """Bound on one run of the copy offload tool, seconds."""
+        return self.copyoffload_timeout or self.file_copy_timeout
+
+    @property
+    def longest_copy(self) -> float:
+        """The longest a step may keep writing a temporary file."""
+        return max(self.file_copy_timeout, self.tool_timeout)
 
 
 @dataclasses.dataclass(frozen=True)

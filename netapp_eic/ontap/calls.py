@@ -48,12 +48,23 @@ class FlexVol:
 
 @dataclasses.dataclass(frozen=True)
 class FileInfo:
-    """What the driver reads about a file."""
+    """What the driver reads about a file.
+
+    ``type`` is ONTAP's file type (``file``, ``directory``, ``symlink``,
+    ``lun``...; None when ONTAP did not say) and ``hard_links_count`` the
+    number of names of the file: a fast path uses only a ``file`` with one.
+    """
 
     size: int
     bytes_used: int | None
     accessed_time: datetime.datetime | None
     modified_time: datetime.datetime | None
+    type: str | None = None
+    hard_links_count: int | None = None
+
+    @property
+    def is_regular(self) -> bool:
+        return self.type == 'file' and self.hard_links_count in (None, 1)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,11 +1,15 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Cluster, SVMs, LIFs and FlexVols: where a share or an image lives.
 
-The FlexVol lists and LIF owners are cached (they change rarely) until
-:meth:`ClusterCalls.invalidate`; a miss refreshes the list once.
+The FlexVol lists and LIF owners are cached, since they change rarely, but
+not forever: an entry older than ``lookup_ttl`` seconds is read again, a
+miss refreshes the list once (a FlexVol added, recreated with a new UUID or
+remounted), and :meth:`ClusterCalls.invalidate` forgets everything (the
+core calls it when an ONTAP call fails).
 """
 
 import threading
+import time
 import typing
 
 from netapp_ontap import host_connection
@@ -14,14 +18,22 @@ from netapp_eic import exception
 from netapp_eic.i18n import _
 from netapp_eic.ontap import calls
 
+#: Seconds a FlexVol list or a LIF owner is reused before ONTAP is asked
+#: again: long enough to spare a lookup per create, short enough that a
+#: recreated FlexVol or a moved LIF is seen within a minute.
+LOOKUP_TTL = 60.0
 
 class ClusterCalls:
     """The cluster-level calls of :class:`~netapp_eic.ontap.OntapClient`."""
 
     connection: host_connection.HostConnection
-    _flexvols: dict[str, list[calls.FlexVol]]
-    _svm_by_ip: dict[str, str]
+    lookup_ttl: float
+    _flexvols: dict[str, tuple[float, list[calls.FlexVol]]]
+    _svm_by_ip: dict[str, tuple[float, str]]
     _lock: threading.Lock
+
+    def _fresh(self, stamp: float) -> bool:
+        return time.monotonic() - stamp < self.lookup_ttl
 
     def cluster_version(self) -> tuple[int, int, int]:
         """ONTAP version as ``(generation, major, minor)``."""
@@ -35,15 +47,17 @@ class ClusterCalls:
 
     def svm_for_ip(self, ip: str) -> str | None:
         """Name of the SVM owning the data LIF with address ``ip``; a found
-        owner is cached until :meth:`invalidate`."""
+        owner is cached for ``lookup_ttl`` seconds (a LIF can move)."""
         with self._lock:
             cached = self._svm_by_ip.get(ip)
-        if cached is not None:
-            return cached
+        if cached is not None and self._fresh(cached[0]):
+            return cached[1]
         svm = self._lookup_svm(ip)
-        if svm is not None:
-            with self._lock:
-                self._svm_by_ip[ip] = svm
+        with self._lock:
+            if svm is None:
+                self._svm_by_ip.pop(ip, None)
+            else:
+                self._svm_by_ip[ip] = (time.monotonic(), svm)
         return svm
 
     def _lookup_svm(self, ip: str) -> str | None:
@@ -59,11 +73,11 @@ class ClusterCalls:
         return None
 
     def flexvols(self, svm: str) -> list[calls.FlexVol]:
-        """The FlexVols of ``svm``, cached until :meth:`invalidate`."""
+        """The FlexVols of ``svm``, cached for ``lookup_ttl`` seconds."""
         with self._lock:
             cached = self._flexvols.get(svm)
-        if cached is not None:
-            return list(cached)
+        if cached is not None and self._fresh(cached[0]):
+            return list(cached[1])
         with calls.api('GET /storage/volumes'):
             records = list(calls.resources.Volume.get_collection(
                 connection=self.connection,
@@ -71,7 +85,7 @@ class ClusterCalls:
                 **{'svm.name': svm}))
         vols = [_flexvol(rec, svm) for rec in records]
         with self._lock:
-            self._flexvols[svm] = vols
+            self._flexvols[svm] = (time.monotonic(), vols)
         return list(vols)
 
     def flexvol_space(self, vol: calls.FlexVol) -> tuple[int, int]:
@@ -82,6 +96,11 @@ class ClusterCalls:
             record.get(fields='space.afs_total,space.available')
         space = record.space
         return int(space.afs_total), int(space.available)
+
+    def forget_flexvols(self, svm: str) -> None:
+        """Read the FlexVols of ``svm`` again at the next lookup (a miss)."""
+        with self._lock:
+            self._flexvols.pop(svm, None)
 
     def invalidate(self) -> None:
         """Forget the cached FlexVol lists and LIF owners."""
@@ -108,7 +127,7 @@ class ClusterCalls:
                 reason=_('no data LIF of this cluster has this IP address'))
         found = self._longest_match(svm, export_path)
         if found is None:
-            self._forget(svm)
+            self.forget_flexvols(svm)
             found = self._longest_match(svm, export_path)
         if found is None:
             raise exception.LocationRejected(
@@ -126,10 +145,6 @@ class ClusterCalls:
                 reason=_('the path is the junction of FlexVol %s, not a '
                          'file') % vol.name)
         return calls.ResolvedPath(flexvol=vol, path=inside)
-
-    def _forget(self, svm: str) -> None:
-        with self._lock:
-            self._flexvols.pop(svm, None)
 
     def _longest_match(self, svm: str, export_path: str
                        ) -> tuple[calls.FlexVol, str] | None:

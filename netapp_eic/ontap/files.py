@@ -43,16 +43,21 @@ class FileCalls(jobs.JobCalls):
 
     def file_info(self, vol: calls.FlexVol, path: str
                   ) -> calls.FileInfo | None:
-        """Size and times of ``path`` in ``vol``; None when it is missing."""
+        """Type, size and times of ``path`` in ``vol``; None when it is
+        missing. ONTAP answers about the path itself: a symbolic link is
+        reported as ``symlink``, never followed."""
         info = self._file(vol, path)
         try:
             with calls.api('GET /storage/volumes/{uuid}/files/{path}'):
                 info.get(return_metadata=True,
-                         fields='size,bytes_used,accessed_time,'
-                                'modified_time')
+                         fields='type,size,bytes_used,accessed_time,'
+                                'modified_time,hard_links_count')
         except exception.OntapApiError as err:
-            if calls.is_missing(err):
+            if calls.is_missing(err) and err.code in (
+                    None, calls.CODE_NO_SUCH_FILE):
                 return None
+            # Another 404 (the FlexVol UUID is unknown: recreated) is not
+            # "no such file": the caller must learn the lookup is stale.
             raise
         return calls.FileInfo(
             size=int(getattr(info, 'size', 0) or 0),
@@ -60,7 +65,10 @@ class FileCalls(jobs.JobCalls):
             accessed_time=calls.parse_time(
                 getattr(info, 'accessed_time', None)),
             modified_time=calls.parse_time(
-                getattr(info, 'modified_time', None)))
+                getattr(info, 'modified_time', None)),
+            type=_text(getattr(info, 'type', None)),
+            hard_links_count=calls.opt_int(
+                getattr(info, 'hard_links_count', None)))
 
     def delete_file(self, vol: calls.FlexVol, path: str,
                     missing_ok: bool = True) -> bool:
@@ -176,3 +184,7 @@ class FileCalls(jobs.JobCalls):
                     reason=str(answer.body.get('message', '')))
             return None
         return str(job_uuid)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

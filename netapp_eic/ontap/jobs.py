@@ -50,6 +50,10 @@ class JobCalls:
         return str(job.get('state', '')), str(message or
                                                job.get('message') or '')
 
+    def job_state(self, job_uuid: str) -> str:
+        """The state of a job (``failure`` once it no longer exists)."""
+        return self._job_record(job_uuid)[0]
+
     def wait_job(self, job_uuid: str, timeout: float,
                  initial_interval: float | None = None,
                  max_interval: float | None = None,

@@ -34,6 +34,7 @@ ROW = re.compile(r'^(?P<scenario>.*?) +(?P<label>%s) +(?P<median>\d+\.\d+) '
 #: The path each driver must take, by scenario (name up to the size).
 PATHS = {
     'cold': ('file-copy', 'file-copy', 'copy-offload'),
+    'from': ('file-copy', 'file-copy', 'copy-offload'),
     'warm': ('cache-clone',) * 3,
     'direct': ('direct-clone',) * 3,
     'storm': ('single-flight', 'file-copy', 'copy-offload'),

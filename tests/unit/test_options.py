@@ -19,6 +19,9 @@ EXPECTED = {
     'netapp_eic_convert_images': True,
     'netapp_eic_allow_untested_cinder': False,
     'netapp_eic_scheduler_report_images': 100,
+    'netapp_eic_verify_image_content': True,
+    'netapp_eic_max_image_virtual_size_gb': 1024,
+    'netapp_eic_copyoffload_timeout': 0,
 }
 SCHEDULER = {'netapp_eic_image_cache_weight_multiplier': 2.0}
 PARENT_OPTS = ('netapp_copyoffload_tool_path', 'thres_avl_size_perc_start',

@@ -53,7 +53,7 @@ def test_local_host_converts_with_qemu_img(tmp_path):
         src, 'qcow2')
     with pytest.raises(exception.EicError) as err:
         LocalHost({}, []).convert_image(src, dst, 'vmdk')
-    assert 'qemu-img convert failed' in str(err.value)
+    assert 'Image conversion failed: qemu-img' in str(err.value)
 
 
 class _Tty(io.StringIO):

@@ -20,6 +20,8 @@ class FakeHost(localhost.LocalHost):
         self.forgotten = []
 
     def run(self, argv, timeout=None):
+        # The driver's own bounded runner: a new process group, killed as
+        # a whole on timeout.
         self.commands.append(list(argv))
         super().run(argv, timeout)
 

@@ -46,3 +46,39 @@ def leftovers(sim):
     """Temporary files left in any FlexVol."""
     return [name for directory in sim.shares.values()
             for name in os.listdir(directory) if name.startswith('.eic-tmp')]
+
+
+def tree(sim):
+    """Every file and link in every FlexVol, ``{flexvol: [paths]}``,
+    listed without following links."""
+    out = {}
+    for share, directory in sim.shares.items():
+        names = []
+        for dirpath, dirnames, filenames in os.walk(directory):
+            for name in filenames + [d for d in dirnames if os.path.islink(
+                    os.path.join(dirpath, d))]:
+                names.append(os.path.relpath(os.path.join(dirpath, name),
+                                             directory))
+        out[share.rsplit('/', 1)[1]] = sorted(names)
+    return out
+
+
+def new_files(before, after):
+    """Paths in ``after`` that were not in ``before``, per FlexVol."""
+    return {vol: sorted(set(after[vol]) - set(before.get(vol, ())))
+            for vol in after if set(after[vol]) - set(before.get(vol, ()))}
+
+
+def digest(path, length=IMAGE_SIZE):
+    """sha512 of the first ``length`` bytes of a raw file."""
+    return images.raw_bytes_digest(path, 'raw', length=length)
+
+
+def replace_with_link(path, target):
+    """Turn the stored file ``path`` into a symbolic link to ``target``."""
+    os.unlink(path)
+    os.symlink(target, path)
+
+
+def share_dir(sim, flexvol, ip='127.0.0.1'):
+    return sim.shares[f'{ip}:/{flexvol}']

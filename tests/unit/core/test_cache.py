@@ -95,7 +95,7 @@ def test_entry_that_is_a_symlink_is_stale(flexvol, tmp_path_factory):
     flexvol.write_record(record())
     found = flexvol.lookup('i1', CONTENT)
     assert found.state is CacheState.STALE
-    assert 'not a regular file' in found.reason
+    assert 'is a symbolic link' in found.reason
 
 
 def test_invalid_record_makes_the_entry_stale(flexvol):

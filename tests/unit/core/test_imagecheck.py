@@ -1,13 +1,12 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """netapp_eic.core.imagecheck with real images made by qemu-img."""
 
-import builtins
 import struct
 import subprocess
 
-from oslo_utils.imageutils import format_inspector
 import pytest
 
+from netapp_eic.core import files
 from netapp_eic.core import imagecheck
 
 MiB = 1024 * 1024
@@ -142,7 +141,7 @@ def test_reads_are_bounded(tmp_path, monkeypatch):
     with open(path, 'wb') as f:
         f.write(b'\x01' * (16 * MiB))
     consumed = []
-    real_open = builtins.open
+    real_open = files.open_regular
 
     class Counting:
         def __init__(self, f):
@@ -162,12 +161,11 @@ def test_reads_are_bounded(tmp_path, monkeypatch):
         def __exit__(self, *exc):
             self.f.close()
 
-    def counting_open(file, mode='r', *args, **kwargs):
-        return Counting(real_open(file, mode, *args, **kwargs))
+    def counting_open(path, root=None, write=False):
+        return Counting(real_open(path, root, write))
 
-    # The file is opened by oslo.utils' detector; count what it reads.
-    monkeypatch.setattr(format_inspector, 'open', counting_open,
-                        raising=False)
+    # The file is opened without following links; count what is read.
+    monkeypatch.setattr(files, 'open_regular', counting_open)
     result = imagecheck.inspect_image(str(path), 'raw')
     assert result.ok, result.reason
     assert result.virtual_size == 16 * MiB

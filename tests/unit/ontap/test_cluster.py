@@ -72,3 +72,35 @@ def test_vstorage_enabled(client):
 ])
 def test_under_junction(export, junction, inside):
     assert cluster.under_junction(export, junction) == inside
+
+
+# -- lookups expire -----------------------------------------------------------
+
+def test_moved_lif_is_picked_up_after_the_ttl(client, sim):
+    assert client.svm_for_ip('127.0.0.2') == 'vs1'
+    # The simulator has no API to migrate a LIF: its model is changed in
+    # place, which is what ONTAP then reports.
+    vs0, vs1 = sim.backend.svms[:2]
+    lif = vs1.lifs.pop()
+    vs0.lifs.append(lif)
+    assert client.svm_for_ip('127.0.0.2') == 'vs1'  # cached
+    client.lookup_ttl = 0.0
+    assert client.svm_for_ip('127.0.0.2') == 'vs0'
+
+
+def test_recreated_flexvol_is_picked_up_after_the_ttl(client, sim):
+    old = flexvol(client, 'vol_cinder_a').uuid
+    [vol] = [v for v in sim.backend.volumes if v.name == 'vol_cinder_a']
+    vol.uuid = sim.backend.new_uuid()
+    assert flexvol(client, 'vol_cinder_a').uuid == old  # cached
+    client.lookup_ttl = 0.0
+    assert flexvol(client, 'vol_cinder_a').uuid == vol.uuid
+
+
+def test_unknown_flexvol_uuid_is_not_a_missing_file(client, sim):
+    glance = flexvol(client, 'vol_glance')
+    [vol] = [v for v in sim.backend.volumes if v.name == 'vol_glance']
+    vol.uuid = sim.backend.new_uuid()
+    with pytest.raises(exception.OntapApiError) as err:
+        client.file_info(glance, 'images/anything')
+    assert err.value.status == 404
