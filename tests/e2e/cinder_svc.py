@@ -2,9 +2,13 @@
 """Cinder 29 api, scheduler and volume services: noauth, MariaDB, RabbitMQ.
 
 One ``cinder.conf`` holds everything shared; each cinder-volume service
-adds a small file of its own with its ``host`` (a second service with
-another ``host`` is one more :class:`VolumeService`, as the active/active
-configuration will need). Every service logs to its own file.
+adds a small file of its own with its ``host``. Every volume service is a
+member of one cluster (:data:`CLUSTER`) and the coordination backend is the
+stack's Redis, so a second service with another ``host``, one more
+:class:`VolumeService`, makes an active/active deployment: the scheduler
+sends creates to the cluster's queue and either service takes them.
+cinder-scheduler reads one more file, its weighers (:data:`SCHEDULER_MODES`).
+Every service logs to its own file.
 
 cinder-volume is started the way a root deployment without sudo must be:
 privsep helpers run ``privsep-helper`` directly, the ``mount.nfs``
@@ -15,6 +19,7 @@ variables reach it (see :mod:`tests.e2e.procs`).
 import json
 import os
 import shutil
+import time
 import urllib.request
 from collections.abc import Mapping, Sequence
 
@@ -23,6 +28,21 @@ from tests.e2e import procs
 # cinder-api accepts only project ids matching [0-9a-f-]+ in its URLs.
 PROJECT = 'e2e0000000000000000000000000000e'
 TOKEN = 'e2e:%s' % PROJECT
+CLUSTER = 'e2e-cluster'
+# Volume stats (pool capabilities, the image cache among them) reach the
+# scheduler every STATS_SECONDS (Cinder's minimum is 3 s).
+STATS_SECONDS = 3
+# cinder-scheduler's weighers. ``cache-aware`` is the plugin's
+# ImageCacheWeigher next to Cinder's default CapacityWeigher (the
+# multiplier above CapacityWeigher's 1.0, so that a cached image wins over
+# free space); ``capacity`` is Cinder's default alone.
+SCHEDULER_CACHE_AWARE, SCHEDULER_CAPACITY = 'cache-aware', 'capacity'
+SCHEDULER_MODES: dict[str, dict[str, object]] = {
+    SCHEDULER_CACHE_AWARE: {
+        'scheduler_default_weighers': 'CapacityWeigher,ImageCacheWeigher',
+        'netapp_eic_image_cache_weight_multiplier': 2.0},
+    SCHEDULER_CAPACITY: {'scheduler_default_weighers': 'CapacityWeigher'},
+}
 
 
 class Backend:
@@ -42,8 +62,9 @@ class Cinder:
     def __init__(self, run_dir: str, venv: str, transport_url: str,
                  database_url: str, glance_url: str,
                  backends: Sequence[Backend], mount_point_base: str,
-                 bin_dir: str):
+                 bin_dir: str, coordination_url: str):
         self.run_dir = run_dir
+        self.coordination_url = coordination_url
         self.database_url = database_url
         self.venv = venv
         self.transport_url = transport_url
@@ -57,6 +78,10 @@ class Cinder:
         self.logs = os.path.join(run_dir, 'logs')
         self.services: list[procs.Service] = []
         self.volume_services: list[VolumeService] = []
+        #: Volume services started and stopped since (their logs stay).
+        self.stopped_volume_services: list[VolumeService] = []
+        self.scheduler_mode = SCHEDULER_CACHE_AWARE
+        self.scheduler: procs.Service | None = None
 
     @property
     def url(self) -> str:
@@ -96,13 +121,16 @@ class Cinder:
                 'image_conversion_dir': os.path.join(self.state,
                                                      'conversion'),
                 'enabled_backends': ','.join(b.name for b in self.backends),
+                'cluster': CLUSTER,
+                'backend_stats_polling_interval': STATS_SECONDS,
+                'periodic_interval': 1,
+                'periodic_fuzzy_delay': 0,
                 'debug': True,
             },
             'database': {'connection': self.database_url},
             'oslo_concurrency': {'lock_path': os.path.join(self.state,
                                                            'locks')},
-            'coordination': {'backend_url': 'file://%s' % os.path.join(
-                self.state, 'coordination')},
+            'coordination': {'backend_url': self.coordination_url},
             # As root without sudo: the privsep daemons start directly.
             'privsep_osbrick': {'helper_command': helper},
             'cinder_sys_admin': {'helper_command': helper},
@@ -114,12 +142,9 @@ class Cinder:
         }
         for backend in self.backends:
             sections[backend.name] = self._backend_section(backend)
-        with open(self.conf_file, 'w') as f:
-            for name, options in sections.items():
-                f.write('[%s]\n' % name)
-                for key, value in options.items():
-                    f.write('%s = %s\n' % (key, value))
-        os.chmod(self.conf_file, 0o600)
+        _write_conf(self.conf_file, sections)
+        for mode, options in SCHEDULER_MODES.items():
+            _write_conf(self._scheduler_conf(mode), {'DEFAULT': options})
 
     def _backend_section(self, backend: Backend) -> dict[str, object]:
         shares_file = os.path.join(self.etc, 'shares-%s' % backend.name)
@@ -152,9 +177,55 @@ class Cinder:
         self.services.append(service)
         return service.start()
 
+    def _scheduler_conf(self, mode: str) -> str:
+        return os.path.join(self.etc, 'scheduler-%s.conf' % mode)
+
+    def _start_scheduler(self) -> procs.Service:
+        name = 'cinder-scheduler'
+        if self.scheduler is not None:  # a replacement, beside the old one
+            name += '-' + self.scheduler_mode
+        self.scheduler = self._service('cinder-scheduler', name, [
+            '--config-file', self._scheduler_conf(self.scheduler_mode)])
+        return self.scheduler
+
     def start_api_and_scheduler(self) -> None:
         self._service('cinder-api', 'cinder-api')
-        self._service('cinder-scheduler', 'cinder-scheduler')
+        self._start_scheduler()
+
+    def replace_scheduler(self, mode: str) -> float:
+        """Put a cinder-scheduler with the weighers of ``mode`` in place of
+        the running one; returns the seconds it took.
+
+        A rolling restart: the new one starts, and only once it has
+        received every backend's capabilities (it asks for them when it
+        starts) does the old one stop. With no scheduler at all for a
+        moment, RabbitMQ would drop the schedulers' fanout exchange and
+        the volume services' periodic capability report would fail.
+        """
+        if mode not in SCHEDULER_MODES:
+            raise ValueError('unknown scheduler mode %r' % mode)
+        started = time.monotonic()
+        old = self.scheduler
+        assert old is not None
+        self.scheduler_mode = mode
+        new = self._start_scheduler()
+        # In the old one's place: stop() takes the volume services first.
+        self.services.remove(new)
+        self.services.insert(self.services.index(old), new)
+        log = os.path.join(self.logs, new.name + '.log')
+        wanted = ['from Cluster: %s@%s ' % (CLUSTER, b.name)
+                  for b in self.backends]
+
+        def received() -> bool:
+            with open(log, errors='replace') as text:
+                found = [line for line in text
+                         if _CAPABILITIES_RECEIVED in line]
+            return all(any(w in line for line in found) for w in wanted)
+        new.wait_until(received, 'capabilities of %s' % wanted)
+        old.stop()
+        self.services.remove(old)
+        self.wait_ready()
+        return time.monotonic() - started
 
     def add_volume_service(self, host: str = 'e2e') -> 'VolumeService':
         """Start one more cinder-volume with ``host`` (all backends)."""
@@ -169,6 +240,22 @@ class Cinder:
                                        [b.name for b in self.backends])
         self.volume_services.append(volume_service)
         return volume_service
+
+    def stop_volume_service(self, volume_service: 'VolumeService') -> None:
+        """Stop one cinder-volume (its log stays readable). In the cluster
+        the others go on taking its queue's messages."""
+        volume_service.service.stop()
+        if volume_service.service in self.services:  # not yet by stop()
+            self.services.remove(volume_service.service)
+        if volume_service in self.volume_services:
+            self.volume_services.remove(volume_service)
+            self.stopped_volume_services.append(volume_service)
+
+    @property
+    def volume_logs(self) -> list[str]:
+        """The logs of every volume service started, running or not."""
+        return [v.log_path for v in
+                self.volume_services + self.stopped_volume_services]
 
     def wait_scheduler(self, timeout: float = 120.0) -> float:
         """Seconds until cinder-api answers and the scheduler serves RPC
@@ -191,6 +278,12 @@ class Cinder:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return dict(json.load(resp))
 
+    def pools(self) -> dict[str, dict]:
+        """The scheduler's pools with their capabilities, by name
+        (``<cluster>@<backend>#<pool>``)."""
+        pools = self.request('scheduler-stats/get_pools?detail=true')
+        return {p['name']: p['capabilities'] for p in pools['pools']}
+
     def _ready(self) -> bool:
         services = self.request('os-services')['services']
         up = {(s['binary'], s['host']) for s in services
@@ -198,11 +291,13 @@ class Cinder:
         wanted = {('cinder-scheduler', 'e2e')} | {
             ('cinder-volume', '%s@%s' % (v.host, b))
             for v in self.volume_services for b in v.backends}
-        if not wanted <= up:
+        if not wanted <= up or not all(
+                v.rpc_ready() for v in self.volume_services):
             return False
-        pools = self.request('scheduler-stats/get_pools')['pools']
-        hosts = {p['name'].split('#')[0] for p in pools}
-        return {w[1] for w in wanted if w[0] == 'cinder-volume'} <= hosts
+        # A cluster's pools are named after the cluster, not the host.
+        hosts = {name.split('#')[0] for name in self.pools()}
+        return {'%s@%s' % (CLUSTER, b) for v in self.volume_services
+                for b in v.backends} <= hosts
 
     def wait_ready(self, timeout: float = 180.0) -> float:
         """Seconds until every service is up and every backend reported
@@ -232,6 +327,23 @@ class Cinder:
             raise procs.ProcessError('; '.join(errors))
 
 
+# What cinder-scheduler logs (debug) of each capability report it takes.
+_CAPABILITIES_RECEIVED = 'Received volume service update from'
+# What each backend process of cinder-volume logs once its RPC servers,
+# the cluster's among them, consume.
+_RPC_READY = 'Driver post RPC initialization completed successfully.'
+
+
+def _write_conf(path: str, sections: Mapping[str, Mapping[str, object]]
+                ) -> None:
+    with open(path, 'w') as f:
+        for name, options in sections.items():
+            f.write('[%s]\n' % name)
+            for key, value in options.items():
+                f.write('%s = %s\n' % (key, value))
+    os.chmod(path, 0o600)
+
+
 class VolumeService:
     """A cinder-volume process: ``host`` and the backends it serves."""
 
@@ -245,3 +357,13 @@ class VolumeService:
     def log_path(self) -> str:
         return os.path.join(os.path.dirname(self.service.log_path),
                             self.service.name + '.log')
+
+    def rpc_ready(self) -> bool:
+        """Whether every backend process takes RPC messages (its service
+        row, which the API lists, exists before its queues do)."""
+        try:
+            with open(self.log_path, errors='replace') as log:
+                done = sum(1 for line in log if _RPC_READY in line)
+        except FileNotFoundError:
+            return False
+        return done >= len(self.backends)

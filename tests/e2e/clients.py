@@ -101,14 +101,22 @@ class Api:
 
     def wait_available(self, volume_ids: Sequence[str],
                        timeout: float = 240.0, interval: float = 0.25,
-                       accept: Sequence[str] = ('available',)) -> dict:
+                       accept: Sequence[str] = ('available',),
+                       seen: dict[str, float] | None = None) -> dict:
         """Poll until every volume is ``available``; returns their final
-        records. Raises :class:`VolumeFailed` on ``error`` or timeout."""
+        records. Raises :class:`VolumeFailed` on ``error`` or timeout.
+        ``seen`` receives, per volume, the ``time.monotonic()`` of the
+        first poll that found it available."""
         wanted = set(volume_ids)
         deadline = time.monotonic() + timeout
         while True:
             records = {v.id: v for v in self.cinder.volumes.list(
                 search_opts={'all_tenants': 1}) if v.id in wanted}
+            if seen is not None:
+                now = time.monotonic()
+                for v in records.values():
+                    if v.status == 'available':
+                        seen.setdefault(v.id, now)
             failed = [v for v in records.values()
                       if v.status.startswith('error')]
             if failed:
@@ -122,6 +130,16 @@ class Api:
                     timeout, {i: getattr(records.get(i), 'status', None)
                               for i in wanted}))
             time.sleep(interval)
+
+    def storm(self, image_id: str, volume_type: str,
+              count: int) -> dict[str, float]:
+        """``count`` creates sent at once; once all are available, the
+        seconds from the send to each one's ``available``, by volume."""
+        start = time.monotonic()
+        volume_ids = self.create_many(image_id, volume_type, count)
+        seen: dict[str, float] = {}
+        self.wait_available(volume_ids, interval=0.1, seen=seen)
+        return {v: seen[v] - start for v in volume_ids}
 
     def volume(self, volume_id: str):
         return self.cinder.volumes.get(volume_id)

@@ -115,6 +115,19 @@ def glance_mode(run):
     return ensure
 
 
+@pytest.fixture
+def scheduler_mode(run):
+    """Run cinder-scheduler with the weighers a module names
+    (:data:`tests.e2e.cinder_svc.SCHEDULER_MODES`), restarting it only on
+    a change (a rolling restart)."""
+    def ensure(mode: str) -> None:
+        cinder = run.stack.cinder
+        if cinder.scheduler_mode != mode:
+            seconds = cinder.replace_scheduler(mode)
+            run.stack.timings['scheduler restart (%s)' % mode] = seconds
+    return ensure
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """The time-to-available table, stack figures and the cleanup check."""
     stack = _REPORT['stack']
@@ -125,10 +138,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if stack.swept:
         write('removed what a killed earlier run left: %s' % ', '.join(
             stack.swept))
-    if _REPORT['table'] is not None and _REPORT['table'].rows:
+    table = _REPORT['table']
+    if table is not None and table.rows:
         write('Time from the create request to "available" (%d MiB images, '
               '1 GiB volumes):' % SIZE_MIB)
-        for line in _REPORT['table'].render():
+        for line in table.render():
+            write('  ' + line)
+    for title, lines in (table.sections.items() if table else ()):
+        write(title)
+        for line in lines:
             write('  ' + line)
     timings = ', '.join('%s %.1f s' % kv for kv in stack.timings.items())
     write('stack (seconds; "up" counts from the first service start): %s'

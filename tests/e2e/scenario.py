@@ -40,10 +40,15 @@ class Table:
 
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, tuple[float, str]]] = {}
+        #: Smaller tables of single scenarios: title -> lines.
+        self.sections: dict[str, list[str]] = {}
 
     def add(self, scenario: str, backend: str, seconds: float,
             how: str) -> None:
         self.rows.setdefault(scenario, {})[backend] = (seconds, how)
+
+    def add_section(self, title: str, lines: list[str]) -> None:
+        self.sections[title] = list(lines)
 
     def render(self) -> list[str]:
         head = '%-46s %-22s %9s   %-10s %9s %7s' % (
@@ -137,18 +142,30 @@ class Run:
 
     # ------------------------------------------------------------ driver
     def driver_report(self, volume_id: str) -> driverlog.Create:
-        """The driver's one INFO line for this create (exactly one)."""
-        assert self.stack.volume is not None
-        found = driverlog.creates(self.stack.volume.log_path).get(volume_id,
-                                                                 [])
+        """The driver's one INFO line for this create (exactly one, in the
+        log of whichever volume service took it)."""
+        found = self.driver_reports().get(volume_id, [])
         assert len(found) == 1, (
             'expected one EIC line for volume %s in %s, found %d' % (
-                volume_id, self.stack.volume.log_path, len(found)))
+                volume_id, ', '.join(self._volume_logs()), len(found)))
         return found[0]
 
+    def driver_reports(self) -> dict[str, list[driverlog.Create]]:
+        """Every create the driver reported, by volume, in the logs of
+        every volume service started (running or stopped since)."""
+        found: dict[str, list[driverlog.Create]] = {}
+        for log_path in self._volume_logs():
+            for volume_id, reports in driverlog.creates(log_path).items():
+                found.setdefault(volume_id, []).extend(reports)
+        return found
+
     def registrations(self) -> list[tuple[str, str]]:
-        assert self.stack.volume is not None
-        return driverlog.cache_registrations(self.stack.volume.log_path)
+        return [r for log_path in self._volume_logs()
+                for r in driverlog.cache_registrations(log_path)]
+
+    def _volume_logs(self) -> list[str]:
+        assert self.stack.cinder is not None
+        return self.stack.cinder.volume_logs
 
     def flexvol_entries(self, flexvol: str) -> set[str]:
         return set(os.listdir(self.stack.storage.flexvol_dir(flexvol)))

@@ -10,7 +10,9 @@ same run directory (process groups, mounts, loop devices) is removed.
 Two backends share the stack: ``eic`` (this plugin, pools
 ``vol_cinder_a/b``) and ``intree`` (Cinder's unchanged in-tree NetApp
 driver through ``NetAppDriver``, pools ``vol_intree_a/b``), on one
-simulated cluster.
+simulated cluster. The volume services form a Cinder cluster coordinated
+through the stack's Redis (:mod:`tests.e2e.redis_svc`), so that a scenario
+can add a second one for active/active.
 """
 
 import contextlib
@@ -28,6 +30,7 @@ from tests.e2e import glance_svc
 from tests.e2e import mariadb
 from tests.e2e import procs
 from tests.e2e import rabbit
+from tests.e2e import redis_svc
 from tests.e2e import storage
 
 LOG = logging.getLogger(__name__)
@@ -46,7 +49,7 @@ STORES = {
 
 # Run-directory entries holding data only (never a mount point).
 _DATA_DIRS = ('images', 'glance-local', 'glance', 'cinder', 'mariadb',
-              'rabbitmq')
+              'rabbitmq', 'redis')
 
 
 class E2EStack:
@@ -58,6 +61,7 @@ class E2EStack:
         self.storage = storage.Storage(self.run_dir, self.venv)
         self.mariadb = mariadb.MariaDB(self.run_dir)
         self.rabbit: rabbit.RabbitMQ | None = None
+        self.redis = redis_svc.Redis(self.run_dir)
         self.glance: glance_svc.Glance | None = None
         self.cinder: cinder_svc.Cinder | None = None
         self.volume: cinder_svc.VolumeService | None = None
@@ -128,7 +132,8 @@ class E2EStack:
         self.cinder = cinder_svc.Cinder(
             self.run_dir, self.venv, self.rabbit.transport_url,
             self.mariadb.create_database('cinder'), self.glance.url,
-            backends, self.storage.mount_point_base, self.storage.bin_dir)
+            backends, self.storage.mount_point_base, self.storage.bin_dir,
+            self.redis.url)
         self.cinder.configure()
 
     def _stores(self) -> list[glance_svc.Store]:
@@ -164,13 +169,17 @@ class E2EStack:
         self.timings['db sync'] = time.monotonic() - started
 
     def _start_services(self) -> None:
-        """RabbitMQ, Glance, cinder-api and -scheduler start together;
+        """RabbitMQ, Glance, cinder-api and -scheduler start together
+        (Redis, their lock store, just before: it is ready at once);
         cinder-volume once the shares are mounted and RabbitMQ answers.
         The timings say when each was ready, from the first start."""
         assert self.rabbit and self.glance and self.cinder
         started = time.monotonic()
+        self._exit.callback(self.redis.stop)
+        self.redis.start()
         self._exit.callback(self.rabbit.stop)
         self.rabbit.start()
+        self.redis.wait_ready()
         self._exit.callback(self.glance.stop)
         self.glance.start()
         self._exit.callback(self.cinder.stop)
@@ -219,7 +228,8 @@ class E2EStack:
         return pids
 
     def _services(self) -> list[procs.Service]:
-        services = [self.storage.sim_service, self.mariadb.service]
+        services = [self.storage.sim_service, self.mariadb.service,
+                    self.redis.service]
         if self.rabbit is not None:
             services += [self.rabbit.epmd, self.rabbit.server]
         if self.glance is not None:

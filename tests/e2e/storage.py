@@ -30,13 +30,17 @@ GLANCE_ROOT_FLEXVOL = 'vol_glance_root'
 
 # The default topology's FlexVols plus the in-tree driver's pools and a
 # FlexVol whose root is a Glance store (the only layout in which the
-# in-tree driver's File Copy finds the image's FlexVol).
+# in-tree driver's File Copy finds the image's FlexVol). vol_cinder_a is
+# twice the default size (100 GiB): the pool Cinder's CapacityWeigher
+# prefers when a volume type leaves the eic pool to the scheduler.
+LARGE_SIZE = '200GiB'
 TOPOLOGY = {
     'svms': [
         {'name': SVM, 'lifs': [LIF], 'vstorage_enabled': True,
-         'volumes': [{'name': name} for name in (
-             EIC_POOLS + (GLANCE_FLEXVOL, GLANCE_ROOT_FLEXVOL)
-             + INTREE_POOLS)]},
+         'volumes': [{'name': EIC_POOLS[0], 'size': LARGE_SIZE}] + [
+             {'name': name} for name in (
+                 EIC_POOLS[1:] + (GLANCE_FLEXVOL, GLANCE_ROOT_FLEXVOL)
+                 + INTREE_POOLS)]},
         {'name': 'vs1', 'lifs': ['127.0.0.2'], 'vstorage_enabled': False,
          'volumes': [{'name': 'vol_vs1'}]},
     ],
