@@ -13,7 +13,8 @@ becomes a constant-time clone. Enable it in cinder-scheduler's
 It reads ``image_id`` from the request and each pool's capabilities as the
 driver reports them (:meth:`netapp_eic.core.engine.Engine.pool_report`):
 a pool holding a servable entry of the image weighs 1, one whose FlexVol
-holds a Glance store (a direct clone is possible) weighs 0.5, any other 0.
+holds the image's Glance file (a direct clone is possible; the driver
+reports the images it has seen there) weighs 0.5, any other 0.
 Cinder normalizes each weigher's weights to 0..1 and multiplies them by the
 weigher's multiplier before adding them up.
 
@@ -57,7 +58,8 @@ class ImageCacheWeigher(weights.BaseHostWeigher):
             return 0.0
         if image_id in (capabilities.get('netapp_eic_cached_images') or ()):
             return CACHED
-        if capabilities.get('netapp_eic_direct_clone_store'):
+        if image_id in (capabilities.get('netapp_eic_direct_clone_images')
+                        or ()):
             return DIRECT_CLONE
         return 0.0
 

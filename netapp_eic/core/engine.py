@@ -107,7 +107,8 @@ class Engine:
         holds a servable entry for (most recently used first, at most
         ``max_images``), their count and bytes, whether the pool is over a
         budget or short of space (then placement must not favour it), and
-        whether a Glance store lives in its FlexVol (direct clones)."""
+        the images seen with their Glance file in its FlexVol (a direct
+        clone of them is possible there), most recently seen first."""
         pool = self.pools.get(share)
         manager = self._steps.cache
         entries = [e for e in pool.cache.entries() if e.record is not None
@@ -119,8 +120,9 @@ class Engine:
             'netapp_eic_cached_image_count': len(entries),
             'netapp_eic_cache_bytes': sum(e.allocated for e in entries),
             'netapp_eic_cache_pressure': manager.under_pressure(pool),
-            'netapp_eic_direct_clone_store':
-                pool.flexvol.uuid in self._facts.image_flexvols,
+            'netapp_eic_direct_clone_images':
+                self._facts.local_images.recent(pool.flexvol.uuid,
+                                                max_images),
         }
 
     def cache_entries(self, share: str) -> list[cache.Entry]:

@@ -14,7 +14,9 @@ cache entry that is a symbolic link (or not a regular file) is refused with
 its reason, and so is a destination volume name that exists as one.
 """
 
+import collections
 import collections.abc
+import threading
 import typing
 
 from netapp_eic.core import cachemanager
@@ -32,6 +34,8 @@ from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
 from netapp_eic import exception
 
 RAW = 'raw'
+#: Images remembered per FlexVol as having their Glance file there.
+LOCAL_IMAGES_KEPT = 1000
 
 
 def inspect(path: str, image_meta: ImageMeta, settings: Settings,
@@ -53,9 +57,10 @@ class FactGatherer:
         self.pools = ctx.pools
         self.settings = ctx.settings
         self.cache = cachemanager.CacheManager(ctx)
-        #: UUIDs of the mounted FlexVols a Glance image file was found in:
-        #: where a direct clone is possible (reported to the scheduler).
-        self.image_flexvols: set[str] = set()
+        #: The images whose Glance file was found in a mounted FlexVol
+        #: (where a direct clone of it is possible), by FlexVol UUID, most
+        #: recently seen last; reported to the scheduler.
+        self.local_images = LocalImages()
 
     def gather(self, request: CreateRequest
                ) -> tuple[planner.Facts, Pool | None]:
@@ -155,7 +160,8 @@ class FactGatherer:
             if mounted is not None:
                 local_files.append((mounted.local(resolved.path),
                                     mounted.mount_dir))
-                self.image_flexvols.add(resolved.flexvol.uuid)
+                self.local_images.seen(resolved.flexvol.uuid,
+                                       request.image_id)
             if resolved.flexvol.uuid == dest.flexvol.uuid:
                 local = local or source
             else:
@@ -230,3 +236,27 @@ def entry_problem(pool: Pool, image_id: str) -> str | None:
         return 'cache entry %s in FlexVol %s refused: %s' % (
             name, pool.flexvol.name, problem)
     return None
+
+
+class LocalImages:
+    """Images seen with their Glance file in a FlexVol, at most
+    :data:`LOCAL_IMAGES_KEPT` per FlexVol (the least recently seen go)."""
+
+    def __init__(self) -> None:
+        self._by_flexvol: dict[str, collections.OrderedDict[str, None]] = {}
+        self._lock = threading.Lock()
+
+    def seen(self, flexvol_uuid: str, image_id: str) -> None:
+        with self._lock:
+            images = self._by_flexvol.setdefault(flexvol_uuid,
+                                                 collections.OrderedDict())
+            images[image_id] = None
+            images.move_to_end(image_id)
+            while len(images) > LOCAL_IMAGES_KEPT:
+                images.popitem(last=False)
+
+    def recent(self, flexvol_uuid: str, limit: int) -> list[str]:
+        """The most recently seen first, at most ``limit``."""
+        with self._lock:
+            images = list(self._by_flexvol.get(flexvol_uuid, ()))
+        return images[::-1][:limit]

@@ -511,10 +511,10 @@ class StatsTestCase(EicTestCase):
                          a['netapp_eic_cached_images'])
         self.assertEqual(2, a['netapp_eic_cached_image_count'])
         self.assertGreater(a['netapp_eic_cache_bytes'], 0)
-        self.assertTrue(a['netapp_eic_direct_clone_store'])
+        self.assertEqual([local_id], a['netapp_eic_direct_clone_images'])
         self.assertFalse(a['netapp_eic_cache_pressure'])
         self.assertEqual([], b['netapp_eic_cached_images'])
-        self.assertFalse(b['netapp_eic_direct_clone_store'])
+        self.assertEqual([], b['netapp_eic_direct_clone_images'])
 
     def test_budget_exceeded_is_reported_as_pressure(self):
         drv = self.driver(netapp_eic_cache_max_entries=1)

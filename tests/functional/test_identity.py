@@ -51,7 +51,7 @@ class IdentityTestCase(EicTestCase):
                           'netapp_eic_cached_images': [image_id],
                           'netapp_eic_cached_image_count': 1,
                           'netapp_eic_cache_pressure': False,
-                          'netapp_eic_direct_clone_store': False}, eic)
+                          'netapp_eic_direct_clone_images': []}, eic)
         self.assertEqual(0, pools[POOL_A]['netapp_eic_cached_image_count'])
         self.assertEqual(0, pools[POOL_A]['netapp_eic_cache_bytes'])
 

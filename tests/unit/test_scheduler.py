@@ -37,12 +37,12 @@ def pool(name, free_gb, **eic):
     return state
 
 
-def eic(cached=(), pressure=False, store=False):
+def eic(cached=(), pressure=False, local=()):
     return {'netapp_eic_version': '0.1.0',
             'netapp_eic_cached_images': list(cached),
             'netapp_eic_cached_image_count': len(cached),
             'netapp_eic_cache_pressure': pressure,
-            'netapp_eic_direct_clone_store': store}
+            'netapp_eic_direct_clone_images': list(local)}
 
 
 def props(image_id=IMAGE):
@@ -92,12 +92,21 @@ def test_pool_under_pressure_gets_nothing():
     assert winner([roomy, full], props()) == 'roomy'
 
 
-def test_cache_entry_before_direct_clone_store():
-    store = pool('store', free_gb=600, **eic(store=True))
+def test_cache_entry_before_direct_clone_location():
+    store = pool('store', free_gb=600, **eic(local=[IMAGE]))
     holder = pool('holder', free_gb=600, **eic(cached=[IMAGE]))
     plain = pool('plain', free_gb=900, **eic())
     assert winner([plain, store, holder], props()) == 'holder'
     assert winner([plain, store], props()) == 'store'
+
+
+def test_a_store_pool_does_not_attract_other_images():
+    """A pool whose FlexVol holds Glance files of other images gets
+    nothing for this one: capacity decides (weights are normalized, so
+    any bonus there would outweigh capacity)."""
+    roomy = pool('roomy', free_gb=900, **eic())
+    store = pool('store', free_gb=500, **eic(local=['other-image']))
+    assert winner([roomy, store], props()) == 'roomy'
 
 
 @pytest.mark.parametrize('capabilities', [
