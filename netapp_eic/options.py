@@ -150,8 +150,9 @@ scheduler_opts: list[cfg.Opt] = [
                       'netapp-eic backends holding that image in their '
                       'cache (a constant-time clone instead of a copy), '
                       'then those whose FlexVol holds the image\'s Glance '
-                      'file (a direct clone). Weights are normalized to 0..1 before '
-                      'this multiplier applies; CapacityWeigher\'s '
+                      'file (a direct clone). Weights are normalized to '
+                      '0..1 before this multiplier applies; '
+                      'CapacityWeigher\'s '
                       'default multiplier is 1.0, so a value above 1.0 '
                       'lets the cache win over free capacity. 0 turns the '
                       'weigher off.'),
