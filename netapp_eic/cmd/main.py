@@ -25,6 +25,7 @@ COMMANDS: dict[str, type[command.Command]] = {
     'explain': explain.Explain,
     'bench': bench.Bench,
     'cache list': cache.CacheList,
+    'cache warm': cache.CacheWarm,
     'cache evict': cache.CacheEvict,
 }
 

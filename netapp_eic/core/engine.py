@@ -77,6 +77,22 @@ class Engine:
         outcome.seconds = time.monotonic() - start
         return outcome
 
+    def warm(self, request: CreateRequest) -> Outcome:
+        """Build the pool's cache entry of ``request``'s image ahead of
+        creates (a boot storm), through the same single-flight, checks and
+        verification as a create; no volume is made (``volume_name`` is
+        not used). See :meth:`StepRunner.warm` for the outcome."""
+        start = time.monotonic()
+        found, dest = self._facts.gather(request)
+        the_plan = planner.plan(found)
+        if dest is None:
+            outcome = Outcome(Path.DOWNLOAD, skipped=[
+                '%s: %s' % pair for pair in the_plan.skipped])
+        else:
+            outcome = self._steps.warm(the_plan, request, dest)
+        outcome.seconds = time.monotonic() - start
+        return outcome
+
     def discard(self, request: CreateRequest) -> None:
         """Remove the volume file of ``request`` (the driver could not
         finish it); never raises."""

@@ -126,6 +126,40 @@ class StepRunner:
         return (Path.CACHE_CLONE, 'entry filled by a concurrent request, %s '
                                   'not needed' % step.path)
 
+    def warm(self, the_plan: planner.Plan, request: CreateRequest,
+             dest: Pool) -> Outcome:
+        """Build ``dest``'s cache entry by the first planned step that
+        works, as a create would (single-flight, checks, verification),
+        without making a volume. ``Outcome.path`` is ``CACHE_CLONE`` when
+        the entry was there already, ``DOWNLOAD`` when no step could build
+        it."""
+        outcome = Outcome(Path.DOWNLOAD, skipped=[
+            '%s: %s' % pair for pair in the_plan.skipped])
+        for step in the_plan.steps:
+            if step.path is Path.DOWNLOAD:
+                break
+            try:
+                with self.cache.building(dest, request.image_id):
+                    if self._usable_entry(dest, request.image_meta):
+                        outcome.path = Path.CACHE_CLONE
+                        return outcome
+                    if step.path is Path.CACHE_CLONE:
+                        continue
+                    raw = self.make.raw_file(step, dest, request, outcome)
+                    self._publish(dest, raw.name, request.image_meta,
+                                  files.size_of(dest.local(raw.name),
+                                                dest.mount_dir),
+                                  step.path, raw.verified)
+            except Exception as e:
+                reason = failure.reason_of(e)
+                outcome.failures.append((str(step.path), reason))
+                failure.log_step_failure(e, step.path, request.volume_id,
+                                         reason)
+                continue
+            outcome.path = step.path
+            return outcome
+        return outcome
+
     def _usable_entry(self, dest: Pool, image_meta: ImageMeta) -> bool:
         """Under the build lock: whether a fresh entry exists now (after
         adopting a checked legacy one, or removing an unusable one)."""

@@ -1,5 +1,6 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""``netapp-eic cache list`` and ``cache evict`` as an operator runs them:
+"""``netapp-eic cache list``, ``cache warm`` and ``cache evict`` as an
+operator runs them:
 a separate process reading a real cinder.conf, on the stack's mounted
 pools, taking cinder-volume's locks through the configured coordination
 backend."""
@@ -12,7 +13,9 @@ import pytest
 
 from netapp_eic.core import cache
 from netapp_eic.core import records
+from netapp_eic_testing import images
 from tests.functional.test_cli import POOL_A, POOL_B, run, write_conf
+from tests.functional.test_cli import add_image, meta_file
 from tests.functional.test_cli import stack  # noqa: F401 (fixture)
 
 
@@ -115,3 +118,54 @@ def test_evict_needs_a_selection(stack, tmp_path):  # noqa: F811
     status, _out, err = run(write_conf(stack, tmp_path), 'cache evict')
     assert status == 2
     assert 'one of the arguments --image --older-than --to-budget' in err
+
+
+def test_warm_builds_each_pool_once(stack, tmp_path):  # noqa: F811
+    image_id = add_image(stack, stack.image_service, tmp_path, 41)
+    digest = images.raw_bytes_digest(stack.image_service.image_path(
+        image_id))
+    conf = write_conf(stack, tmp_path)
+    meta = meta_file(stack.image_service, image_id, tmp_path)
+    copies = len([r for r in stack.sim.request_log()
+                  if r['path'] == '/api/storage/file/copy'])
+    status, out, err = run(conf, 'cache warm', '--image-meta', meta,
+                           '--all-pools', '-f', 'json')
+    assert status == 0, err
+    results = {r['Pool']: r['Result'] for r in json.loads(out)}
+    assert results == {POOL_A: 'built by file-copy',
+                       POOL_B: 'built by file-copy'}
+    for share in (POOL_A, POOL_B):
+        entry = os.path.join(stack.share_dir(share),
+                             records.entry_name(image_id))
+        assert images.raw_bytes_digest(entry) == digest
+        record = records.read(os.path.join(stack.share_dir(share),
+                                           records.record_name(image_id)),
+                              image_id)
+        assert record.verified
+    assert len([r for r in stack.sim.request_log()
+                if r['path'] == '/api/storage/file/copy']) == copies + 2
+    status, out, err = run(conf, 'cache warm', '--image-meta', meta,
+                           '--pool', POOL_A, '-f', 'json')
+    assert status == 0, err
+    assert json.loads(out)[0]['Result'] == 'present'
+    for share in (POOL_A, POOL_B):
+        for name in os.listdir(stack.share_dir(share)):
+            if image_id in name:
+                os.unlink(os.path.join(stack.share_dir(share), name))
+
+
+def test_warm_of_an_image_not_on_the_cluster_fails(stack,  # noqa: F811
+                                                   tmp_path):
+    image_id = add_image(stack, stack.image_service, tmp_path, 42)
+    meta = meta_file(stack.image_service, image_id, tmp_path, locations=[
+        {'url': 'http://glance.example.com/x', 'metadata': {}}],
+        direct_url=None)
+    status, out, err = run(write_conf(stack, tmp_path), 'cache warm',
+                           '--image-meta', meta, '--pool', POOL_A, '-f',
+                           'json')
+    assert status == 1
+    [row] = json.loads(out)
+    assert row['Result'] == 'not built'
+    assert 'no copy of the image' in row['Detail']
+    assert not [n for n in os.listdir(stack.share_dir(POOL_A))
+                if image_id in n]
