@@ -6,10 +6,12 @@ Stack`: the ONTAP simulator over HTTPS on an XFS reflink data root when run
 as root, the FlexVols bind-mounted where os-brick looks), three contenders:
 
 * ``netapp-eic``: ``netapp_eic.driver.NetAppEicNfsDriver``, default
-  options, pools ``vol_cinder_a`` (the volumes go there) and
-  ``vol_cinder_b``. Its Glance stores are in subdirectories, which it
-  handles: ``vol_glance/images`` for the cold, warm and storm images,
-  ``vol_cinder_a/glance-images`` for the direct clones.
+  options (content verification on) plus ``netapp_eic_image_shares`` naming
+  the Glance FlexVol (mounted read-only beside the pools, so an image is
+  hashed while ONTAP copies it), pools ``vol_cinder_a`` (the volumes go
+  there) and ``vol_cinder_b``. Its Glance stores are in subdirectories,
+  which it handles: ``vol_glance/images`` for the cold, warm and storm
+  images, ``vol_cinder_a/glance-images`` for the direct clones.
 * ``in-tree``: Cinder's unchanged ``NetAppCmodeNfsDriver``, built through
   ``cinder.volume.drivers.netapp.common.NetAppDriver`` (REST client), pools
   ``vol_intree_a`` (the volumes go there) and ``vol_intree_b``. Its File
@@ -163,7 +165,9 @@ def contenders(stack, ctx, objects):
         (peer_stack.EIC, NetAppEicNfsDriver, 'peer_eic',
          peer_stack.EIC_SHARES, stack.glance(peer_stack.GLANCE_FLEXVOL,
                                              'images'),
-         stack.glance('vol_cinder_a', 'glance-images'), {}),
+         stack.glance('vol_cinder_a', 'glance-images'),
+         {'netapp_eic_image_shares': stack.share_of(
+             peer_stack.GLANCE_FLEXVOL)}),
         (peer_stack.INTREE, None, 'peer_intree', peer_stack.INTREE_SHARES,
          intree_glance, intree_in_pool, {}),
         (peer_stack.INTREE_TOOL, None, 'peer_intree_tool',

@@ -87,7 +87,10 @@ class CinderHost:
         return str(self._driver._get_mount_point_for_share(share))
 
     def mounted_shares(self) -> collections.abc.Sequence[str]:
-        return list(getattr(self._driver, '_mounted_shares', None) or ())
+        pools = list(getattr(self._driver, '_mounted_shares', None) or ())
+        return pools + [share for share in
+                        getattr(self._driver, '_eic_image_shares', ())
+                        if share not in pools]
 
     def run(self, argv: collections.abc.Sequence[str],
             timeout: float | None = None) -> None:
@@ -168,6 +171,7 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         super().__init__(*args, **kwargs)
         self.configuration.append_config_values(options.eic_opts)
         self._eic: engine.Engine | None = None
+        self._eic_image_shares: list[str] = []
         self.last_eic_outcome: Outcome | None = None
         LOG.info('netapp-eic %(version)s: NetAppEicNfsDriver (Cinder '
                  '%(cinder)s NetApp ONTAP NFS driver %(parent)s with '
@@ -188,7 +192,24 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         super().do_setup(context)
         self._eic = engine.Engine(self._make_ontap_client(),
                                   CinderHost(self), self._eic_settings())
+        self._eic_image_shares = self._mount_image_shares()
         _warn_if_lock_store_is_local()
+
+    def _mount_image_shares(self) -> list[str]:
+        """Mount ``netapp_eic_image_shares`` read-only; a share that
+        cannot be mounted is left out (its images are hashed after their
+        copy) and said so."""
+        mounted = []
+        for share in self.configuration.netapp_eic_image_shares or ():
+            try:
+                self._remotefsclient.mount(share, ['-o', 'ro'])
+            except Exception as e:  # verification still runs, later
+                failure.log_failure(e, 'Glance share %(share)s could not '
+                                    'be mounted; images on it are hashed '
+                                    'after their copy', {'share': share})
+                continue
+            mounted.append(share)
+        return mounted
 
     def _make_ontap_client(self) -> ontap.OntapClient:
         """The netapp_ontap client; tests and deployments may override."""

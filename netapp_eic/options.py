@@ -123,6 +123,16 @@ eic_opts: list[cfg.Opt] = [
                      'given to new volumes and cached as the image. Images '
                      'for which Glance records no hash are served '
                      'unverified either way (logged once per image).'),
+    cfg.ListOpt('netapp_eic_image_shares',
+                default=[],
+                help='NFS exports (address:/export, as in nfs_shares_config) '
+                     'of the FlexVols that hold Glance\'s file stores, which '
+                     'this host mounts read-only beside its pools (they are '
+                     'not pools). The image file is then inspected before a '
+                     'File Copy and hashed while ONTAP copies it, so content '
+                     'verification adds almost nothing to the first create '
+                     'of an image; without it the copy is hashed after it '
+                     'lands.'),
     cfg.IntOpt('netapp_eic_max_image_virtual_size_gb',
                default=1024,
                min=0,

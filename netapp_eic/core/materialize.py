@@ -144,6 +144,8 @@ class Materializer:
                 hashing.check()
                 if not hashing.unchanged():
                     raise _changed(src_vol, source)
+                outcome.verified = ('%s of the Glance file, during the '
+                                    'copy' % hashing.want.algo)
         except BaseException:
             with excutils.save_and_reraise_exception():
                 if hashing is not None:
@@ -152,6 +154,8 @@ class Materializer:
         if source.is_cache:
             trust.check_size(files.size_of(dest.local(tmp), dest.mount_dir),
                              request, self.settings)
+            if source.verified:
+                outcome.verified = 'inherited from the entry copied'
             return RawFile(tmp, source.verified)
         return self._checked(dest, tmp, created, request, outcome,
                              hashing is not None)
@@ -249,6 +253,9 @@ class Materializer:
                                        outcome, check.detected_format)
             if hashing is not None:
                 hashing.check()
+                outcome.verified = '%s of the %s file' % (
+                    hashing.want.algo, 'cloned' if name.startswith(
+                        cache.TEMP_PREFIX + 'clone') else 'copied')
         except BaseException:
             with excutils.save_and_reraise_exception():
                 if hashing is not None:

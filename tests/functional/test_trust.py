@@ -129,6 +129,25 @@ class ContentTestCase(TrustTestCase):
         self.assert_declined(result, outcome, before, 'does not match Glance')
         self.assertFalse(os.path.exists(self.entry_path(POOL_A, image_id)))
 
+    def test_glance_share_mounted_hashes_during_the_copy(self):
+        glance_share = '127.0.0.1:/vol_glance'
+        drv = self.driver(netapp_eic_image_shares=glance_share)
+        self.assertIn(glance_share, drv._eic.pools.host.mounted_shares())
+        image_id, digest = self.image(self.glance, seed=51)
+        volume, result, outcome = self.clone(drv, self.glance, image_id,
+                                             POOL_B)
+        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual('sha512 of the Glance file, during the copy',
+                         outcome.verified)
+        self.assert_volume_data(POOL_B, volume, digest)
+        flipped, _ = self.image(self.glance, seed=52)
+        self.glance.corrupt_stored_file(flipped, offset=100)
+        volume, result, outcome = self.clone(drv, self.glance, flipped,
+                                             POOL_B)
+        self.assertEqual(Path.DOWNLOAD, outcome.path)
+        self.assertIn('sha512', ' '.join(f for _p, f in outcome.failures))
+        self.assert_no_leftovers()
+
     def test_verification_option_off_serves_flipped_bytes(self):
         """The documented unsafe opt-out reaches the core."""
         drv = self.driver(netapp_eic_verify_image_content=False)
