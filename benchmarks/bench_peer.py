@@ -137,6 +137,9 @@ def parse(argv):
     add('--storm-creates', type=int, default=20)
     add('--storm-mib', type=int, default=256)
     add('--scenarios', type=_scenarios, default=list(SCENARIOS))
+    add('--no-verify', action='store_true',
+        help='netapp-eic with netapp_eic_verify_image_content = False '
+             '(unsafe; shows what content verification costs)')
     add('--png', default=DEFAULT_PNG,
         help='where to draw the chart ("" for no chart; default '
              'doc/bench_peer.png)')
@@ -154,7 +157,7 @@ def parse(argv):
     return args
 
 
-def contenders(stack, ctx, objects):
+def contenders(stack, ctx, objects, eic_overrides):
     """The three configured drivers (see the module docstring)."""
     from netapp_eic.driver import NetAppEicNfsDriver
     log = peer_stack.DriverLog.install()
@@ -166,8 +169,8 @@ def contenders(stack, ctx, objects):
          peer_stack.EIC_SHARES, stack.glance(peer_stack.GLANCE_FLEXVOL,
                                              'images'),
          stack.glance('vol_cinder_a', 'glance-images'),
-         {'netapp_eic_image_shares': stack.share_of(
-             peer_stack.GLANCE_FLEXVOL)}),
+         dict({'netapp_eic_image_shares': stack.share_of(
+             peer_stack.GLANCE_FLEXVOL)}, **eic_overrides)),
         (peer_stack.INTREE, None, 'peer_intree', peer_stack.INTREE_SHARES,
          intree_glance, intree_in_pool, {}),
         (peer_stack.INTREE_TOOL, None, 'peer_intree_tool',
@@ -183,7 +186,8 @@ def contenders(stack, ctx, objects):
 def run(args, stack, cinder, workdir):
     _conf, context, objects = cinder
     ctx = context.get_admin_context()
-    drivers = contenders(stack, ctx, objects)
+    drivers = contenders(stack, ctx, objects, {
+        'netapp_eic_verify_image_content': False} if args.no_verify else {})
     for contender in drivers:
         print('%-15s %s, pools %s; Glance stores: %s (cold, warm, storm), '
               '%s (direct)' % (
