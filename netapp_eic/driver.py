@@ -14,18 +14,14 @@ parent's. ``clone_image`` turns the Cinder volume into plain values, asks
 the EIC core (:class:`netapp_eic.core.engine.Engine`) for a volume file and
 finishes it (permissions, QoS, model update); ``copy_image_to_volume``
 (Cinder's download, also re-image) registers the result in the pool's cache
-so the next create is a clone. :class:`CinderHost` is the core's window on
-this host: mounts, commands, image conversion and Cinder's coordinator.
+so the next create is a clone. The core reaches this host only through
+:class:`netapp_eic.cinderhost.CinderHost`.
 """
 
-import collections.abc
-import contextlib
 import os
 import typing
 
 from cinder import context as cinder_context
-from cinder import coordination
-from cinder import exception as cinder_exception
 from cinder.image import image_utils
 from cinder import interface
 from cinder.volume.drivers.netapp.dataontap import nfs_cmode
@@ -34,8 +30,6 @@ from cinder.volume.drivers.netapp import utils as na_utils
 from cinder.volume.drivers import remotefs
 from cinder.volume import volume_types
 from cinder.volume import volume_utils
-from oslo_concurrency import lockutils
-from oslo_concurrency import processutils
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_log import versionutils
@@ -43,6 +37,7 @@ from oslo_utils import units
 
 import netapp_eic
 from netapp_eic import backend
+from netapp_eic import cinderhost
 from netapp_eic import ontap
 from netapp_eic.core import engine
 from netapp_eic.core import imagesize
@@ -51,97 +46,9 @@ from netapp_eic.core.types import (CreateRequest, Outcome, Path,
                                    Registration, Settings)
 from netapp_eic import exception
 from netapp_eic import options
-from netapp_eic import process
 from netapp_eic import support
 
 LOG = logging.getLogger(__name__)
-
-
-def outcome_details(outcome: Outcome) -> list[str]:
-    """The per-create line's details: where the bytes came from, what this
-    host converted, what verified them, whether the request waited."""
-    details = []
-    if outcome.source:
-        details.append('from %s' % outcome.source)
-    if outcome.converted_from:
-        details.append('converted from %s on this host, %d host bytes' % (
-            outcome.converted_from, outcome.host_bytes))
-    elif outcome.host_bytes:
-        details.append('%d host bytes' % outcome.host_bytes)
-    if outcome.verified:
-        details.append('verified: %s' % outcome.verified)
-    if outcome.waited:
-        details.append('waited for a concurrent request\'s copy')
-    elif outcome.note:
-        details.append(outcome.note)
-    return details
-
-
-class CinderHost:
-    """:class:`netapp_eic.core.host.Host` over a Cinder NFS driver."""
-
-    def __init__(self, driver: nfs_cmode.NetAppCmodeNfsDriver) -> None:
-        self._driver = driver
-
-    def mount_point(self, share: str) -> str:
-        return str(self._driver._get_mount_point_for_share(share))
-
-    def mounted_shares(self) -> collections.abc.Sequence[str]:
-        pools = list(getattr(self._driver, '_mounted_shares', None) or ())
-        return pools + [share for share in
-                        getattr(self._driver, '_eic_image_shares', ())
-                        if share not in pools]
-
-    def run(self, argv: collections.abc.Sequence[str],
-            timeout: float | None = None) -> None:
-        """Run ``argv`` unprivileged, without a shell, in its own process
-        group, killed as a whole when ``timeout`` passes (Cinder's
-        ``execute`` would kill the command only, not what it started)."""
-        process.run_bounded(argv, timeout)
-
-    def convert_image(self, source: str, dest: str,
-                      source_format: str) -> None:
-        """``qemu-img convert`` through Cinder (throttled, as root where
-        the backend says so); its failures become ConversionFailed."""
-        try:
-            image_utils.convert_image(
-                source, dest, 'raw', src_format=source_format,
-                run_as_root=self._driver._execute_as_root)
-        except (processutils.ProcessExecutionError,
-                cinder_exception.CinderException) as e:
-            raise exception.ConversionFailed(reason=str(e)) from e
-
-    def forget_lock(self, name: str) -> None:
-        """Remove the lock's file from a ``file://`` store (others keep
-        nothing once released)."""
-        if getattr(coordination.COORDINATOR, 'coordinator', None):
-            coordination.COORDINATOR.remove_lock(name)
-
-    @contextlib.contextmanager
-    def lock(self, name: str) -> collections.abc.Iterator[None]:
-        """Cinder's coordinator lock (tooz: across hosts with a DLM
-        ``backend_url``) when it runs, else a process lock."""
-        if getattr(coordination.COORDINATOR, 'coordinator', None):
-            with coordination.COORDINATOR.get_lock(name):
-                yield
-        else:
-            with lockutils.lock(name):
-                yield
-
-    @contextlib.contextmanager
-    def try_lock(self, name: str) -> collections.abc.Iterator[bool]:
-        """The lock of :meth:`lock` if it is free now, without waiting."""
-        coordinator = getattr(coordination.COORDINATOR, 'coordinator', None)
-        if coordinator:
-            lock = coordination.COORDINATOR.get_lock(name)
-        else:
-            lock = lockutils.internal_lock(name)
-        got = bool(lock.acquire(blocking=False))
-        try:
-            yield got
-        finally:
-            if got:
-                lock.release()
 
 
 @interface.volumedriver
@@ -191,7 +98,8 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         self._check_cinder_release()
         super().do_setup(context)
         self._eic = engine.Engine(self._make_ontap_client(),
-                                  CinderHost(self), self._eic_settings())
+                                  cinderhost.CinderHost(self),
+                                  self._eic_settings())
         self._eic_image_shares = self._mount_image_shares()
         _warn_if_lock_store_is_local()
 
@@ -347,7 +255,7 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                  {'image': request.image_id, 'vol': request.volume_id,
                   'pool': request.pool, 'path': outcome.path,
                   'details': ''.join(' (%s)' % d
-                                     for d in outcome_details(outcome)),
+                                     for d in outcome.details()),
                   'secs': outcome.seconds,
                   'skipped': '; '.join(skipped) or 'no path skipped'})
 

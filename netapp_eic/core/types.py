@@ -189,3 +189,23 @@ class Outcome:
     @property
     def cloned(self) -> bool:
         return self.path is not Path.DOWNLOAD
+
+    def details(self) -> list[str]:
+        """The per-create line's details: where the bytes came from, what
+        this host converted, what verified them, whether the request
+        waited."""
+        details = []
+        if self.source:
+            details.append('from %s' % self.source)
+        if self.converted_from:
+            details.append('converted from %s on this host, %d host bytes'
+                           % (self.converted_from, self.host_bytes))
+        elif self.host_bytes:
+            details.append('%d host bytes' % self.host_bytes)
+        if self.verified:
+            details.append('verified: %s' % self.verified)
+        if self.waited:
+            details.append('waited for a concurrent request\'s copy')
+        elif self.note:
+            details.append(self.note)
+        return details

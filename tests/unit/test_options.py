@@ -20,6 +20,7 @@ EXPECTED = {
     'netapp_eic_allow_untested_cinder': False,
     'netapp_eic_scheduler_report_images': 100,
     'netapp_eic_verify_image_content': True,
+    'netapp_eic_image_shares': [],
     'netapp_eic_max_image_virtual_size_gb': 1024,
     'netapp_eic_copyoffload_timeout': 0,
 }
