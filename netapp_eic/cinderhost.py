@@ -18,6 +18,7 @@ from cinder.image import image_utils
 from oslo_concurrency import lockutils
 from oslo_concurrency import processutils
 
+from netapp_eic.core import host
 from netapp_eic import exception
 from netapp_eic import process
 
@@ -81,9 +82,5 @@ class CinderHost:
             lock = coordination.COORDINATOR.get_lock(name)
         else:
             lock = lockutils.internal_lock(name)
-        got = bool(lock.acquire(blocking=False))
-        try:
+        with host.held_if_free(lock) as got:
             yield got
-        finally:
-            if got:
-                lock.release()

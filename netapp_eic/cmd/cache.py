@@ -23,6 +23,7 @@ from netapp_eic.cmd import glance
 from netapp_eic.cmd import localhost
 from netapp_eic.cmd import progressbar
 from netapp_eic.core import cache as cache_mod
+from netapp_eic.core import host
 from netapp_eic.core import engine as engine_mod
 from netapp_eic.core.types import CreateRequest, Outcome, Path
 from netapp_eic import exception
@@ -64,13 +65,8 @@ class CacheHost(localhost.LocalHost):
     @contextlib.contextmanager
     def try_lock(self, name: str) -> collections.abc.Iterator[bool]:
         from cinder import coordination
-        lock = coordination.COORDINATOR.get_lock(name)
-        got = bool(lock.acquire(blocking=False))
-        try:
+        with host.held_if_free(coordination.COORDINATOR.get_lock(name)) as got:
             yield got
-        finally:
-            if got:
-                lock.release()
 
     def forget_lock(self, name: str) -> None:
         from cinder import coordination
@@ -176,12 +172,7 @@ class CacheWarm(_CacheCommand):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        parser.add_argument('--image', metavar='ID',
-                            help='Glance image id (read from Glance with the '
-                                 'credentials in cinder.conf)')
-        parser.add_argument('--image-meta', metavar='FILE',
-                            help='Glance\'s JSON of the image instead of '
-                                 'asking Glance')
+        glance.add_image_arguments(parser)
         parser.add_argument('--all-pools', action='store_true',
                             help='every mounted pool of the backend')
         return parser
@@ -193,12 +184,8 @@ class CacheWarm(_CacheCommand):
         if bool(parsed_args.pool) == parsed_args.all_pools:
             raise base.CommandError('pass --pool SHARE or --all-pools')
         backend = self.eic_app.backend()
-        if parsed_args.image_meta:
-            meta, location = glance.from_file(parsed_args.image_meta,
-                                              parsed_args.image)
-        else:
-            meta, location = glance.from_glance(backend.conf,
-                                                parsed_args.image)
+        meta, location = glance.image_of(backend.conf, parsed_args.image,
+                                         parsed_args.image_meta)
         size = explain.default_size(meta) * units.Gi
         rows = []
         bar = progressbar.ProgressBar(sys.stderr)

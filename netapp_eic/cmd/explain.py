@@ -30,13 +30,7 @@ class Explain(base.EicLister):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        parser.add_argument('--image', metavar='ID',
-                            help='Glance image id (read from Glance with the '
-                                 'credentials in cinder.conf)')
-        parser.add_argument('--image-meta', metavar='FILE',
-                            help='Glance\'s JSON of the image (GET '
-                                 '/v2/images/{id}, with "locations" or '
-                                 '"direct_url") instead of asking Glance')
+        glance.add_image_arguments(parser)
         parser.add_argument('--pool', metavar='SHARE',
                             help='the pool (ip:/junction); default: every '
                                  'share of nfs_shares_config')
@@ -52,12 +46,8 @@ class Explain(base.EicLister):
         if parsed_args.size is not None and parsed_args.size < 1:
             raise base.CommandError('--size must be at least 1 GiB')
         backend = self.eic_app.backend()
-        if parsed_args.image_meta:
-            meta, location = glance.from_file(parsed_args.image_meta,
-                                              parsed_args.image)
-        else:
-            meta, location = glance.from_glance(backend.conf,
-                                                parsed_args.image)
+        meta, location = glance.image_of(backend.conf, parsed_args.image,
+                                         parsed_args.image_meta)
         host = base.MountHost(backend)
         shares = [parsed_args.pool] if parsed_args.pool else backend.shares()
         mounted = set(host.mounted_shares())

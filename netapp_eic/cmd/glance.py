@@ -12,12 +12,35 @@ with the ``[glance]`` service credentials (keystoneauth) when
 ``glance_api_servers``' first entry, else the catalog's ``image`` endpoint.
 """
 
+import argparse
 import json
 import typing
 
 from netapp_eic.cmd.base import CommandError
 
 Location = tuple[str | None, list[dict[str, typing.Any]]]
+
+
+def add_image_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--image ID`` and ``--image-meta FILE`` (read by :func:`image_of`)."""
+    parser.add_argument('--image', metavar='ID',
+                        help='Glance image id (read from Glance with the '
+                             'credentials in cinder.conf)')
+    parser.add_argument('--image-meta', metavar='FILE',
+                        help='Glance\'s JSON of the image (GET '
+                             '/v2/images/{id}, with "locations" or '
+                             '"direct_url") instead of asking Glance')
+
+
+def image_of(conf: typing.Any, image_id: str | None, meta_file: str | None
+             ) -> tuple[dict[str, typing.Any], Location]:
+    """The image a command names: from ``meta_file`` (Glance's JSON) when
+    given, else asked of Glance by ``image_id``."""
+    if meta_file:
+        return from_file(meta_file, image_id)
+    if not image_id:
+        raise CommandError('pass --image ID or --image-meta FILE')
+    return from_glance(conf, image_id)
 
 
 def from_file(path: str, image_id: str | None

@@ -14,6 +14,7 @@ import contextlib
 import subprocess
 import threading
 
+from netapp_eic.core import host
 from netapp_eic import exception
 from netapp_eic import process
 
@@ -76,12 +77,8 @@ class LocalHost:
     def try_lock(self, name: str) -> collections.abc.Iterator[bool]:
         with self._guard:
             lock = self._locks[name]
-        got = lock.acquire(blocking=False)
-        try:
+        with host.held_if_free(lock) as got:
             yield got
-        finally:
-            if got:
-                lock.release()
 
     def forget_lock(self, name: str) -> None:
         """Drop an unheld lock (a held one is someone's and stays)."""

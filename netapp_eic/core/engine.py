@@ -14,6 +14,7 @@ run the steps (:mod:`~netapp_eic.core.steps`).
 import contextlib
 import os
 import time
+import typing
 
 from oslo_log import log as logging
 
@@ -68,14 +69,7 @@ class Engine:
             failure.log_plan_failure(e, 'could not plan', request.volume_id)
             return Outcome(Path.DOWNLOAD, time.monotonic() - start,
                            failures=[('plan', failure.reason_of(e))])
-        the_plan = planner.plan(found)
-        if dest is None:
-            outcome = Outcome(Path.DOWNLOAD, skipped=[
-                '%s: %s' % pair for pair in the_plan.skipped])
-        else:
-            outcome = self._steps.run(the_plan, request, dest)
-        outcome.seconds = time.monotonic() - start
-        return outcome
+        return self._follow(found, dest, request, start, self._steps.run)
 
     def warm(self, request: CreateRequest) -> Outcome:
         """Build the pool's cache entry of ``request``'s image ahead of
@@ -84,12 +78,21 @@ class Engine:
         not used). See :meth:`StepRunner.warm` for the outcome."""
         start = time.monotonic()
         found, dest = self._facts.gather(request)
+        return self._follow(found, dest, request, start, self._steps.warm)
+
+    @staticmethod
+    def _follow(found: planner.Facts, dest: Pool | None,
+                request: CreateRequest, start: float,
+                follow: typing.Callable[[planner.Plan, CreateRequest, Pool],
+                                        Outcome]) -> Outcome:
+        """Plan from ``found`` and ``follow`` the plan into ``dest`` (a
+        download, with the reasons, when there is no usable ``dest``)."""
         the_plan = planner.plan(found)
         if dest is None:
             outcome = Outcome(Path.DOWNLOAD, skipped=[
                 '%s: %s' % pair for pair in the_plan.skipped])
         else:
-            outcome = self._steps.warm(the_plan, request, dest)
+            outcome = follow(the_plan, request, dest)
         outcome.seconds = time.monotonic() - start
         return outcome
 

@@ -48,3 +48,21 @@ class Host(typing.Protocol):
     def try_lock(self, name: str) -> contextlib.AbstractContextManager[bool]:
         """The lock ``name`` if it is free now: yields True while holding
         it, False (without waiting) when someone else holds it."""
+
+
+class _Lock(typing.Protocol):
+    def acquire(self, blocking: bool = ...) -> typing.Any: ...
+
+    def release(self) -> typing.Any: ...
+
+
+@contextlib.contextmanager
+def held_if_free(lock: _Lock) -> collections.abc.Iterator[bool]:
+    """Take ``lock`` without waiting; yield whether it was got, and release
+    it after the block if it was (for :meth:`Host.try_lock`)."""
+    got = bool(lock.acquire(blocking=False))
+    try:
+        yield got
+    finally:
+        if got:
+            lock.release()

@@ -126,3 +126,18 @@ def test_sample_configuration_is_current(tmp_path):
                                      out.read_text().splitlines(),
                                      lineterm=''))
     assert diff == [], 'run tox -e genconfig:\n' + '\n'.join(diff)
+
+
+@pytest.mark.parametrize('name', ['requirements.txt',
+                                  'test-requirements.txt'])
+def test_requirement_files_parse_and_name_each_package_once(name):
+    """pip reads these first on a fresh machine; one bad line (a merge
+    conflict marker, say) stops every install before a test runs."""
+    from packaging import requirements
+
+    with open(os.path.join(ROOT, name)) as f:
+        lines = [line.split('#', 1)[0].strip() for line in f]
+    names = [requirements.Requirement(line).name.lower()
+             for line in lines if line]
+    assert names, name
+    assert len(names) == len(set(names)), sorted(names)
