@@ -279,9 +279,8 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
             try:
                 pool.update(self._eic.pool_report(pool['pool_name'], limit))
             except Exception as e:
-                LOG.warning('EIC cache report of pool %(pool)s failed: '
-                            '%(err)s', {'pool': pool.get('pool_name'),
-                                        'err': e}, exc_info=True)
+                failure.log_failure(e, 'EIC cache report of pool %(pool)s '
+                                    'failed', {'pool': pool.get('pool_name')})
         return pools
 
     def _warn_copyoffload_deprecated(self) -> None:

@@ -179,9 +179,8 @@ class Engine:
                 gone += self._steps.cache.clean(pool)
                 gone += self._sweep(pool, max_temp_age)
             except (OSError, exception.EicError) as e:
-                LOG.warning('Cache maintenance of pool %(pool)s failed: '
-                            '%(err)s', {'pool': pool.share, 'err': e},
-                            exc_info=True)
+                failure.log_failure(e, 'Cache maintenance of pool %(pool)s '
+                                    'failed', {'pool': pool.share})
                 continue
             removed[pool.share] = gone
         return removed

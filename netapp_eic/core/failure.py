@@ -6,8 +6,10 @@ are routine (a copy that timed out, an image refused) and are WARNINGs.
 Some are not: ONTAP refusing the credentials (401, 403) or the TLS
 handshake failing disables every fast path of the backend until an
 operator acts, and an unexpected exception is a bug. Those are ERRORs with
-their cause, and an unexpected exception keeps its traceback; a routine
-failure's traceback is kept at DEBUG.
+their cause, and an unexpected exception keeps its traceback. A routine
+failure's chain of causes is kept at DEBUG as one line: oslo.log prefixes
+every traceback line with ERROR whatever the record's level, so a
+traceback there would read as an error to anyone grepping the log.
 """
 
 import enum
@@ -62,6 +64,12 @@ def kind_of(err: BaseException) -> Kind:
     return Kind.UNEXPECTED
 
 
+def causes_of(err: BaseException) -> str:
+    """``err`` and its causes on one line, outermost first."""
+    return '; caused by '.join('%s: %s' % (type(link).__name__, link)
+                               for link in _chain(err))
+
+
 def reason_of(err: BaseException) -> str:
     """A one-line reason for ``err``."""
     return str(getattr(err, 'msg', None) or str(err) or repr(err))
@@ -91,7 +99,8 @@ def log_step_failure(err: BaseException, path: object, volume_id: str,
     else:
         LOG.warning('EIC %(path)s failed for volume %(vol)s, falling back '
                     'to the next path: %(reason)s', values)
-        LOG.debug('Cause of the %(path)s failure:', values, exc_info=err)
+        LOG.debug('Cause of the %(path)s failure: %(causes)s',
+                  dict(values, causes=causes_of(err)))
 
 
 def log_plan_failure(err: BaseException, what: str, volume_id: str) -> None:
@@ -114,4 +123,4 @@ def log_failure(err: BaseException, text: str,
                   exc_info=err)
     else:
         LOG.warning(text + ': %(err)s', values)
-        LOG.debug('Cause:', exc_info=err)
+        LOG.debug('Cause: %s', causes_of(err))
