@@ -287,8 +287,8 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         if self.configuration.netapp_copyoffload_tool_path:
             versionutils.report_deprecated_feature(
                 LOG.logger, 'The "netapp_copyoffload_tool_path" option is '
-                     'deprecated; netapp-eic uses ONTAP File Copy when it '
-                     'is not set.')
+                'deprecated; netapp-eic uses ONTAP File Copy when it is not '
+                'set.')
 
     def _clean_image_cache(self) -> None:
         """The periodic cache task, replacing the parent's (which deletes
