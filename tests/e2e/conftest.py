@@ -37,6 +37,13 @@ def _paths() -> tuple[str, str]:
 
 
 @pytest.fixture(scope='session')
+def e2e_venv() -> str:
+    """The end-to-end environment: Cinder, Glance and this plugin as
+    installed with pip."""
+    return _paths()[0]
+
+
+@pytest.fixture(scope='session')
 def e2e_stack():
     """The running stack; stopped after the last scenario."""
     from tests.e2e import stack as stack_mod
