@@ -11,8 +11,9 @@ entry that later volumes are cloned from.
 Hashing reads the whole file (sha512 runs at roughly 0.5 GB/s per core
 here), so it is done once per image and cluster: a cache entry built from
 verified bytes is recorded as such, and an ONTAP copy or clone of it
-inherits the verification. It runs in a thread (:class:`Hashing`) beside
-the work that happens anyway: the ONTAP File Copy of the source when this
+inherits the verification. It runs in a thread (:class:`Hashing`; a
+native one also under eventlet, see :mod:`native`) beside the work that
+happens anyway: the ONTAP File Copy of the source when this
 host mounts the source's FlexVol, or the conversion of a qcow2. A direct
 clone of a raw image has nothing to overlap (the clone is constant-time),
 so there the hashing is the whole cost of the first create.
@@ -28,6 +29,7 @@ from oslo_log import log as logging
 
 from netapp_eic import exception
 from netapp_eic.core import files
+from netapp_eic.core import native
 from netapp_eic.core.types import ImageMeta
 from netapp_eic.i18n import _
 
@@ -125,18 +127,23 @@ class Hashing:
 
     def _run(self) -> None:
         try:
-            hasher = self.want.new()
-            buf = memoryview(bytearray(CHUNK))
-            while not self._stop.is_set():
-                n = self._file.readinto(buf)
-                if not n:
-                    self._digest = hasher.hexdigest()
-                    return
-                hasher.update(buf[:n])
+            self._digest = native.call(self._hash)
         except BaseException as e:  # handed to check(), never lost
             self._error = e
         finally:
             self._file.close()
+
+    def _hash(self) -> str | None:
+        """The file's hex digest; None when cancelled. Under eventlet
+        this runs in a native thread (see :mod:`native`)."""
+        hasher = self.want.new()
+        buf = memoryview(bytearray(CHUNK))
+        while not self._stop.is_set():
+            n = self._file.readinto(buf)
+            if not n:
+                return hasher.hexdigest()
+            hasher.update(buf[:n])
+        return None
 
     def check(self) -> None:
         """Wait for the hash and compare it with Glance's.

@@ -1,0 +1,35 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""Long blocking work (hashing a whole image file) off eventlet's hub.
+
+cinder-volume runs under eventlet unless it was started with native
+threads: a ``threading.Thread`` is then a green thread, and a file read or
+a hash update never yields. Hashing a 40 GiB image would stop the whole
+service for about a minute: other creates, the service heartbeat, and the
+RPC connection's heartbeat, which RabbitMQ drops after 60 s by default.
+Under eventlet the work runs in one of eventlet's native worker threads
+(``tpool``), where file reads and ``hashlib`` release the GIL, while the
+calling green thread waits without blocking the others. Without eventlet
+(native threading mode, the command line, tests) it runs in place.
+"""
+
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+_T = TypeVar('_T')
+
+
+def green_threads() -> bool:
+    """Whether eventlet has patched ``threading`` in this process."""
+    patcher = sys.modules.get('eventlet.patcher')
+    return bool(patcher is not None and patcher.is_monkey_patched('thread'))
+
+
+def call(func: Callable[..., _T], *args: object) -> _T:
+    """``func(*args)`` in a native thread when this process runs green
+    threads, else here; its exception is raised here either way."""
+    if not green_threads():
+        return func(*args)
+    from eventlet import tpool  # present: eventlet patched this process
+    result: _T = tpool.execute(func, *args)
+    return result

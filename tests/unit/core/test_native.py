@@ -1,0 +1,90 @@
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""netapp_eic.core.native: hashing never stops eventlet's hub.
+
+cinder-volume runs under eventlet. The eventlet case runs in a child
+process, because monkey-patching this test process would change every
+other test; the child patches itself as cinder-volume does."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from netapp_eic.core import native
+from netapp_eic.core import verify
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+# While an image is hashed, a second green thread (standing for the
+# service heartbeat and the other creates) counts its 5 ms sleeps; the
+# hashing of a blocking green thread would leave it at zero or one.
+_CHILD = textwrap.dedent('''
+    import eventlet
+    eventlet.monkey_patch()
+    import json, sys
+    from netapp_eic.core import native, verify
+
+    root, path, digest, size = sys.argv[1:5]
+    want = verify.Expected('sha512', digest, int(size))
+    state = {'ticks': 0, 'done': False}
+
+    def ticker():
+        while not state['done']:
+            eventlet.sleep(0.005)
+            state['ticks'] += 1
+
+    hashing = verify.Hashing(path, root, want, 'img-1')
+    eventlet.spawn(ticker)
+    hashing.check()  # raises if the digest differs
+    state['done'] = True
+    print(json.dumps({'green': native.green_threads(),
+                      'ticks_while_hashing': state['ticks']}))
+''')
+
+
+def test_without_eventlet_the_call_runs_here():
+    assert not native.green_threads()
+    assert native.call(sum, [1, 2, 3]) == 6
+    with pytest.raises(ZeroDivisionError):
+        native.call(divmod, 1, 0)
+
+
+def test_hashing_under_eventlet_leaves_other_green_threads_running(
+        tmp_path):
+    size = 256 * 1024 * 1024
+    path = tmp_path / 'img'
+    with open(path, 'wb') as f:
+        f.write(b'head')
+        f.truncate(size)
+    digest = hashlib.sha512(b'head' + bytes(size - 4)).hexdigest()
+    env = {k: v for k, v in os.environ.items()
+           if k != 'OS_CINDER_DISABLE_EVENTLET_PATCHING'}
+    env['PYTHONPATH'] = ROOT
+    result = subprocess.run(
+        [sys.executable, '-c', _CHILD, str(tmp_path), str(path), digest,
+         str(size)], capture_output=True, text=True, timeout=120, env=env,
+        check=False)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report['green'] is True
+    assert report['ticks_while_hashing'] >= 5, report
+
+
+def test_a_mismatch_under_eventlet_is_still_caught(tmp_path):
+    path = tmp_path / 'img'
+    path.write_bytes(b'x' * (2 * verify.CHUNK))
+    wrong = hashlib.sha512(b'y').hexdigest()
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop('OS_CINDER_DISABLE_EVENTLET_PATCHING', None)
+    result = subprocess.run(
+        [sys.executable, '-c', _CHILD, str(tmp_path), str(path), wrong,
+         str(2 * verify.CHUNK)], capture_output=True, text=True,
+        timeout=120, env=env, check=False)
+    assert result.returncode == 1
+    assert 'ContentMismatch' in result.stderr
+    assert 'Glance recorded' in result.stderr
