@@ -121,9 +121,12 @@ class E2EStack:
         self.glance.configure()
         netapp = self.storage.netapp_options()
         backends = [
+            # As README recommends: Glance's FlexVols mounted beside the
+            # pools, so a File Copy's source is hashed while ONTAP copies.
             cinder_svc.Backend(EIC, EIC_DRIVER,
                                [storage.share(v) for v in storage.EIC_POOLS],
-                               netapp),
+                               dict(netapp, netapp_eic_image_shares=','.join(
+                                   storage.Storage.image_shares()))),
             cinder_svc.Backend(INTREE, INTREE_DRIVER,
                                [storage.share(v) for v in
                                 storage.INTREE_POOLS], netapp),

@@ -5,7 +5,8 @@
   reflink in a loop file, so ONTAP clones are real copy-on-write clones;
 * the ONTAP simulator, the ``netapp-eic-sim`` console script of the
   installed package, in a process of its own;
-* :class:`netapp_eic_testing.nfs.NfsMounts`: every share bind-mounted where
+* :class:`netapp_eic_testing.nfs.NfsMounts`: every share (the pools, and
+  Glance's FlexVols for ``netapp_eic_image_shares``) bind-mounted where
   os-brick looks for it, before cinder-volume starts, and the ``mount.nfs``
   stand-in for cinder-volume's PATH.
 """
@@ -85,9 +86,10 @@ class Storage:
             self.run_dir)
         self.sim_service.start()
         self.info = self._read_info()
+        mounted = self.cinder_shares() + self.image_shares()
         self.mounts = nfs.NfsMounts(
-            {s: d for s, d in self.info['shares'].items()
-             if s in self.cinder_shares()}, self.mount_point_base)
+            {s: d for s, d in self.info['shares'].items() if s in mounted},
+            self.mount_point_base)
         self.mounts.start()
         nfs.install_mount_nfs_standin(self.bin_dir)
 
@@ -110,6 +112,12 @@ class Storage:
     @staticmethod
     def cinder_shares() -> list[str]:
         return [share(v) for v in EIC_POOLS + INTREE_POOLS]
+
+    @staticmethod
+    def image_shares() -> list[str]:
+        """Glance's FlexVols, which the eic backend mounts as
+        ``netapp_eic_image_shares`` (README: hashing during the copy)."""
+        return [share(v) for v in (GLANCE_FLEXVOL, GLANCE_ROOT_FLEXVOL)]
 
     def flexvol_dir(self, flexvol: str) -> str:
         """The FlexVol's directory on the data root (the "NFS server")."""
