@@ -2,7 +2,9 @@
 """netapp_eic.options: names, help, defaults, registration, entry point."""
 
 import importlib.metadata
+import os
 
+import pytest
 from oslo_config import cfg
 
 from netapp_eic import options
@@ -72,3 +74,34 @@ def test_entry_point_resolves():
     [ep] = [ep for ep in eps if ep.name == 'netapp_eic']
     assert ep.value == 'netapp_eic.options:list_opts'
     assert ep.load() is options.list_opts
+
+
+def _documented_defaults(path):
+    """The ``netapp_eic_* = value`` lines after "defaults shown", up to
+    the first line that is not an option (README's indented block or the
+    sample stanza)."""
+    found = {}
+    with open(path) as f:
+        lines = iter(f)
+        for line in lines:
+            if 'defaults shown' in line:
+                break
+        for line in lines:
+            name, sep, value = line.strip().partition(' = ')
+            if not sep or not name.startswith('netapp_eic_'):
+                break
+            found[name] = value
+    return found
+
+
+@pytest.mark.parametrize('doc', ['README.rst',
+                                 'etc/cinder.conf.sample-stanza'])
+def test_documented_defaults_are_the_declared_ones(doc):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    documented = _documented_defaults(os.path.join(root, doc))
+    assert len(documented) >= 8, documented
+    declared = {o.name: o for o in options.eic_opts}
+    for name, value in documented.items():
+        assert name in declared, name
+        assert declared[name].type(value) == declared[name].default, name
