@@ -43,7 +43,6 @@ def test_simulator_scripts_help(e2e_venv, tmp_path, script):
 
 
 def test_cinder_finds_the_installed_driver_and_weigher(e2e_venv, tmp_path):
-    venv = e2e_venv
     code = (
         'import importlib.metadata as m, netapp_eic, '
         'netapp_eic.driver as d, netapp_eic.options as o\n'
@@ -54,12 +53,10 @@ def test_cinder_finds_the_installed_driver_and_weigher(e2e_venv, tmp_path):
         'print(netapp_eic.__file__)\n'
         'print(d.NetAppEicNfsDriver.VERSION, m.version("netapp-eic"))\n'
         'print("ImageCacheWeigher" in names, len(o.list_opts()) > 0)\n')
-    result = subprocess.run([os.path.join(venv, 'bin', 'python'), '-c',
-                             code], cwd=tmp_path, text=True,
-                            capture_output=True, timeout=120, check=False)
+    result = _run(e2e_venv, tmp_path, 'python', '-c', code)
     assert result.returncode == 0, result.stderr
     location, versions, found = result.stdout.splitlines()
-    assert location.startswith(os.path.join(venv, 'lib'))
+    assert location.startswith(os.path.join(e2e_venv, 'lib'))
     driver_version, package_version = versions.split()
     assert driver_version == package_version
     assert found == 'True True'

@@ -54,6 +54,17 @@ def test_without_eventlet_the_call_runs_here():
         native.call(divmod, 1, 0)
 
 
+def _run_child(tmp_path, path, digest, size):
+    """The child above, with eventlet patching allowed (tests/conftest.py
+    turns it off for this process)."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop('OS_CINDER_DISABLE_EVENTLET_PATCHING', None)
+    return subprocess.run(
+        [sys.executable, '-c', _CHILD, str(tmp_path), str(path), digest,
+         str(size)], capture_output=True, text=True, timeout=120, env=env,
+        check=False)
+
+
 def test_hashing_under_eventlet_leaves_other_green_threads_running(
         tmp_path):
     size = 256 * 1024 * 1024
@@ -62,13 +73,7 @@ def test_hashing_under_eventlet_leaves_other_green_threads_running(
         f.write(b'head')
         f.truncate(size)
     digest = hashlib.sha512(b'head' + bytes(size - 4)).hexdigest()
-    env = {k: v for k, v in os.environ.items()
-           if k != 'OS_CINDER_DISABLE_EVENTLET_PATCHING'}
-    env['PYTHONPATH'] = ROOT
-    result = subprocess.run(
-        [sys.executable, '-c', _CHILD, str(tmp_path), str(path), digest,
-         str(size)], capture_output=True, text=True, timeout=120, env=env,
-        check=False)
+    result = _run_child(tmp_path, path, digest, size)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     assert report['green'] is True
@@ -79,12 +84,7 @@ def test_a_mismatch_under_eventlet_is_still_caught(tmp_path):
     path = tmp_path / 'img'
     path.write_bytes(b'x' * (2 * verify.CHUNK))
     wrong = hashlib.sha512(b'y').hexdigest()
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    env.pop('OS_CINDER_DISABLE_EVENTLET_PATCHING', None)
-    result = subprocess.run(
-        [sys.executable, '-c', _CHILD, str(tmp_path), str(path), wrong,
-         str(2 * verify.CHUNK)], capture_output=True, text=True,
-        timeout=120, env=env, check=False)
+    result = _run_child(tmp_path, path, wrong, 2 * verify.CHUNK)
     assert result.returncode == 1
     assert 'ContentMismatch' in result.stderr
     assert 'Glance recorded' in result.stderr
