@@ -14,6 +14,7 @@ Cinder is imported inside the functions: this module is imported by the
 command line before it decides whether Cinder is needed.
 """
 
+import os
 import typing
 
 from oslo_config import cfg
@@ -57,11 +58,13 @@ def configuration(backend: str) -> typing.Any:
     return config
 
 
-def settings_from(configuration: typing.Any,
-                  conversion_disabled: bool) -> Settings:
+def settings_from(configuration: typing.Any, conversion_disabled: bool,
+                  state_path: str | None = None) -> Settings:
     """The core's settings from a backend ``Configuration``.
 
     :param conversion_disabled: Cinder's ``image_conversion_disable``.
+    :param state_path: Cinder's ``state_path``, where the copy offload
+        tool's breaker keeps its state (None: in memory only).
     """
     conf = configuration
     return Settings(
@@ -81,9 +84,26 @@ def settings_from(configuration: typing.Any,
         poll_max_interval=conf.netapp_eic_poll_max_interval,
         visibility_timeout=conf.netapp_eic_visibility_timeout,
         copyoffload_timeout=conf.netapp_eic_copyoffload_timeout or None,
+        copyoffload_min_rate=conf.netapp_eic_copyoffload_min_rate_mib *
+        units.Mi,
+        copyoffload_breaker_period=conf.netapp_eic_copyoffload_breaker_seconds,
+        copyoffload_breaker_longest=(
+            conf.netapp_eic_copyoffload_breaker_max_seconds),
+        copyoffload_breaker_file=breaker_file(
+            state_path, getattr(conf, 'config_group', None)),
         verify_content=conf.netapp_eic_verify_image_content,
         max_image_virtual_size=(
             conf.netapp_eic_max_image_virtual_size_gb * units.Gi))
+
+
+def breaker_file(state_path: str | None, backend: str | None) -> str | None:
+    """Where the copy offload tool's breaker of ``backend`` keeps its
+    state: ``<state_path>/netapp_eic/<backend>.copyoffload-breaker.json``
+    (read by ``netapp-eic doctor`` on the same host)."""
+    if not state_path:
+        return None
+    return os.path.join(state_path, 'netapp_eic', '%s.copyoffload-breaker'
+                        '.json' % (backend or 'DEFAULT'))
 
 
 def read_shares(path: str) -> list[str]:

@@ -139,7 +139,8 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
 
     def _eic_settings(self) -> Settings:
         return backend.settings_from(
-            self.configuration, image_utils.CONF.image_conversion_disable)
+            self.configuration, image_utils.CONF.image_conversion_disable,
+            image_utils.CONF.state_path)
 
     @property
     def eic(self) -> engine.Engine:

@@ -102,3 +102,9 @@ class CommandTimeout(CopyOffloadFailed):
 
 class ConversionFailed(EicError):
     message = _('Image conversion failed: %(reason)s')
+
+
+class StepSkipped(EicError):
+    """A planned step not tried after all: its means is unavailable now
+    (the copy offload tool's breaker is open); the next step is tried."""
+    message = _('%(reason)s')

@@ -147,8 +147,38 @@ eic_opts: list[cfg.Opt] = [
                help='Maximum time, in seconds, one run of the copy offload '
                     'tool (netapp_copyoffload_tool_path) may take. When it '
                     'is exceeded the tool\'s process group is killed, its '
-                    'partial file removed and the next method tried. 0 '
-                    'means the value of netapp_eic_file_copy_timeout.'),
+                    'partial file removed, the tool\'s breaker opened and '
+                    'the next method tried. 0 derives the bound from the '
+                    'image: 10 s plus its size at '
+                    'netapp_eic_copyoffload_min_rate_mib (a 1 GiB image: '
+                    '30 s at 50 MiB/s).'),
+    cfg.IntOpt('netapp_eic_copyoffload_min_rate_mib',
+               default=50,
+               min=1,
+               help='Slowest copy rate, in MiB/s, of the copy offload tool '
+                    'that is not treated as hung: with '
+                    'netapp_eic_copyoffload_timeout = 0 a run is bounded by '
+                    '10 s plus the image\'s size at this rate.'),
+    cfg.IntOpt('netapp_eic_copyoffload_breaker_seconds',
+               default=300,
+               min=0,
+               help='After the copy offload tool fails or times out, creates '
+                    'of this backend do not run it for this many seconds '
+                    '(they use File Copy, or the download, and say so in '
+                    'their log line); a create that waited for the failing '
+                    'one does not run it again either. The period doubles '
+                    'for each further failure in a row, up to '
+                    'netapp_eic_copyoffload_breaker_max_seconds; after it '
+                    'one create tries the tool again, and a success closes '
+                    'the breaker. The state is kept per host under '
+                    'state_path and shown by netapp-eic doctor. 0 lets '
+                    'every create try the tool.'),
+    cfg.IntOpt('netapp_eic_copyoffload_breaker_max_seconds',
+               default=3600,
+               min=0,
+               help='Longest time the copy offload tool\'s breaker stays '
+                    'open while the tool keeps failing (see '
+                    'netapp_eic_copyoffload_breaker_seconds).'),
 ]
 
 #: Options of the scheduler (cinder-scheduler's ``[DEFAULT]``).

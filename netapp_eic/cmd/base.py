@@ -93,7 +93,8 @@ class Backend:
 
     def settings(self) -> typing.Any:
         return backend_mod.settings_from(
-            self.config, bool(self.conf.image_conversion_disable))
+            self.config, bool(self.conf.image_conversion_disable),
+            self.conf.state_path)
 
     def ontap_client(self) -> typing.Any:
         from netapp_eic import ontap

@@ -12,10 +12,14 @@ import socket
 import ssl
 import typing
 
+from oslo_utils import units
+
 from netapp_eic.cmd.base import Backend
 from netapp_eic.cmd import checks
 from netapp_eic.cmd.checks import Check
+from netapp_eic.core import breaker
 from netapp_eic.core import pools as pools_mod
+from netapp_eic.core.types import TOOL_START_SECONDS
 from netapp_eic import exception
 from netapp_eic import support
 
@@ -170,6 +174,7 @@ def copy_offload(backend: Backend, client: typing.Any,
                                  'File Copy)' % tool, 'unset '
                                  'netapp_copyoffload_tool_path to use '
                                  'ONTAP File Copy'))
+    found.append(tool_breaker(backend))
     for svm in sorted({p.flexvol.svm for p in resolved.values()}):
         check = 'vStorage on SVM %s' % svm
         try:
@@ -186,3 +191,29 @@ def copy_offload(backend: Backend, client: typing.Any,
                 'EIC uses File Copy', 'vserver nfs modify -vserver %s '
                 '-vstorage enabled' % svm))
     return found
+
+
+def tool_breaker(backend: Backend) -> Check:
+    """The copy offload tool's bound and its breaker, as this host's
+    cinder-volume left it (the state file under ``state_path``)."""
+    settings = backend.settings()
+    name = 'copy offload breaker'
+    if settings.copyoffload_timeout:
+        bound = 'a run is bounded by %d s' % settings.copyoffload_timeout
+    else:
+        bound = ('a run is bounded by %d s plus the image size at %d MiB/s'
+                 % (TOOL_START_SECONDS,
+                    settings.copyoffload_min_rate // units.Mi))
+    store = settings.copyoffload_breaker_file
+    state = breaker.saved_state(store) if store else None
+    if state is None or state.state == 'closed':
+        return checks.ok(name, 'closed (the tool is used); %s; after a '
+                         'failure it is skipped for %d s, doubling up to '
+                         '%d s' % (bound, settings.copyoffload_breaker_period,
+                                   settings.copyoffload_breaker_longest))
+    return checks.warn(
+        name, 'open for %d s more after %d failure(s) in a row: creates use '
+        'File Copy; the last: %s' % (state.retry_in + 0.999, state.failures,
+                                     state.last_failure),
+        'fix the tool (cinder-volume\'s log has its failures) or unset '
+        'netapp_copyoffload_tool_path; a success closes the breaker')

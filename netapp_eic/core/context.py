@@ -3,6 +3,7 @@
 
 import dataclasses
 
+from netapp_eic.core import breaker as breaker_mod
 from netapp_eic.core import host as host_mod
 from netapp_eic.core.pools import Pools
 from netapp_eic.core.types import Settings
@@ -11,10 +12,12 @@ from netapp_eic import ontap
 
 @dataclasses.dataclass(frozen=True)
 class Context:
-    """The ONTAP client, the host, the pools and the settings of a
-    backend; built once by :class:`~netapp_eic.core.engine.Engine`."""
+    """The ONTAP client, the host, the pools, the settings and the copy
+    offload tool's breaker of a backend; built once by
+    :class:`~netapp_eic.core.engine.Engine`."""
 
     client: ontap.OntapClient
     host: host_mod.Host
     pools: Pools
     settings: Settings
+    tool_breaker: breaker_mod.Breaker

@@ -19,6 +19,7 @@ import typing
 from oslo_log import log as logging
 
 from netapp_eic import ontap
+from netapp_eic.core import breaker
 from netapp_eic.core import cache
 from netapp_eic.core import cachemanager
 from netapp_eic.core.context import Context
@@ -46,7 +47,11 @@ class Engine:
         self.host = host
         self.settings = settings
         self.pools = Pools(client, host)
-        ctx = Context(client, host, self.pools, settings)
+        self.tool_breaker = breaker.Breaker(
+            'copy offload tool', settings.copyoffload_breaker_period,
+            settings.copyoffload_breaker_longest,
+            store=settings.copyoffload_breaker_file)
+        ctx = Context(client, host, self.pools, settings, self.tool_breaker)
         self._facts = facts.FactGatherer(ctx)
         self._steps = steps.StepRunner(ctx)
 

@@ -56,6 +56,7 @@ class FactGatherer:
         self.client = ctx.client
         self.pools = ctx.pools
         self.settings = ctx.settings
+        self.tool_breaker = ctx.tool_breaker
         self.cache = cachemanager.CacheManager(ctx)
         #: The images whose Glance file was found in a mounted FlexVol
         #: (where a direct clone of it is possible), by FlexVol UUID, most
@@ -220,6 +221,7 @@ class FactGatherer:
             return {'tool_path': tool}
         svms = {dest.flexvol.svm} | {s.svm for s in sources}
         return {'tool_path': tool,
+                'tool_blocked': self.tool_breaker.why_not(),
                 'ontap_version': self.client.cluster_version(),
                 'vstorage': tuple(sorted(
                     (svm, self.client.vstorage_enabled(svm)) for svm in svms))}

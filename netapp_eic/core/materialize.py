@@ -88,6 +88,7 @@ class Materializer:
         self.host = ctx.host
         self.pools = ctx.pools
         self.settings = ctx.settings
+        self.tool_breaker = ctx.tool_breaker
         self.jobs = jobs.JobKeeper(ctx.client)
 
     def raw_file(self, step: planner.Step, dest: Pool,
@@ -211,19 +212,23 @@ class Materializer:
 
     def _copy_with_tool(self, source: Source, src_vol: ontap.FlexVol,
                         dest: Pool, tmp: str) -> None:
-        """The copy offload tool, bounded: on timeout its process group is
-        killed (by the host) and the step fails."""
+        """The copy offload tool, bounded by the source's size at the
+        slowest rate (its process group is killed by the host) and behind
+        the backend's breaker: while the breaker is open the tool is not
+        run (StepSkipped) and the next step is tried."""
         src_path = '%s/%s' % ((src_vol.junction or '').rstrip('/'),
                               source.path)
         dst_path = '%s/%s' % (dest.junction.rstrip('/'), tmp)
         tool = self.settings.copyoffload_tool_path or ''
         src = ontap.ResolvedPath(src_vol, source.path)
-        with progress.watching_file(
-                dest.local(tmp), lambda: self._size(src),
-                'Copy offload of %s to FlexVol %s' % (source.describe(),
-                                                      dest.flexvol.name)):
-            self.host.run([tool, source.ip, dest.ip, src_path, dst_path],
-                          timeout=self.settings.tool_timeout)
+        with self.tool_breaker.attempt():
+            bound = self.settings.tool_bound(self._size(src) or 0)
+            with progress.watching_file(
+                    dest.local(tmp), lambda: self._size(src),
+                    'Copy offload of %s to FlexVol %s' % (
+                        source.describe(), dest.flexvol.name)):
+                self.host.run([tool, source.ip, dest.ip, src_path, dst_path],
+                              timeout=bound)
 
     def _size(self, where: ontap.ResolvedPath) -> int | None:
         """A file's size through ONTAP (progress reports' total)."""

@@ -27,6 +27,7 @@ class Facts:
     FlexVol. ``image_problem`` is set when an inspection of the
     image (or a policy) already rules out every fast path that would use the
     Glance file. ``vstorage`` maps SVM names to their NFS vStorage setting.
+    ``tool_blocked`` says why the copy offload tool's breaker holds it off.
     """
 
     image_id: str
@@ -42,6 +43,7 @@ class Facts:
     rejected_locations: tuple[tuple[str, str], ...] = ()
     image_problem: str | None = None
     tool_path: str | None = None
+    tool_blocked: str | None = None
     ontap_version: tuple[int, int, int] | None = None
     vstorage: tuple[tuple[str, bool], ...] = ()
 
@@ -147,6 +149,8 @@ def _plan_copies(facts: Facts, steps: list[Step],
 
 def tool_problem(facts: Facts, source: Source) -> str | None:
     """Why the copy offload tool cannot copy ``source``, or None."""
+    if facts.tool_blocked:
+        return facts.tool_blocked
     version = facts.ontap_version
     if version is not None and version < COPY_OFFLOAD_MIN_VERSION:
         return 'copy offload needs ONTAP >= 8.2, cluster runs %s' % (

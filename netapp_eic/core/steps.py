@@ -64,6 +64,7 @@ class StepRunner:
         outcome = Outcome(Path.DOWNLOAD, skipped=[
             '%s: %s' % pair for pair in the_plan.skipped])
         refused: dict[str, str] = {}
+        held_off: list[str] = []
         for step in the_plan.steps:
             if step.path is Path.DOWNLOAD:
                 return outcome
@@ -75,6 +76,14 @@ class StepRunner:
             try:
                 taken, note = self._run_step(step, request, dest, outcome)
                 outcome.volume_file = self._finish(request, dest)
+            except exception.StepSkipped as e:
+                # Its means is held off (the tool's breaker opened, maybe
+                # while this request waited for the build lock): not a
+                # failure of this request, said with the skipped paths.
+                self.discard(dest, request.volume_name)
+                held_off.append('%s: %s' % (step.path, e.msg))
+                outcome.skipped.append(held_off[-1])
+                continue
             except Exception as e:
                 self.discard(dest, request.volume_name)
                 reason = failure.reason_of(e)
@@ -89,7 +98,7 @@ class StepRunner:
             outcome.path, outcome.note = taken, note
             outcome.skipped = [
                 '%s: %s' % (path, reason) for path, reason in the_plan.skipped
-                if faster(path, taken)]
+                if faster(path, taken)] + held_off
             return outcome
         return outcome
 
@@ -150,6 +159,9 @@ class StepRunner:
                                   files.size_of(dest.local(raw.name),
                                                 dest.mount_dir),
                                   step.path, raw.verified)
+            except exception.StepSkipped as e:
+                outcome.skipped.append('%s: %s' % (step.path, e.msg))
+                continue
             except Exception as e:
                 reason = failure.reason_of(e)
                 outcome.failures.append((str(step.path), reason))

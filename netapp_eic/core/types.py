@@ -96,6 +96,11 @@ class Source:
         return '%s %s in FlexVol %s' % (what, self.path, self.flexvol)
 
 
+#: What a run of the copy offload tool may take beyond its copy at the
+#: slowest rate: starting, finding the files over NFS, vStorage set-up.
+TOOL_START_SECONDS = 10.0
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """The backend's EIC configuration, read once by the driver.
@@ -103,7 +108,8 @@ class Settings:
     ``convert_images`` is already False when Cinder's
     ``image_conversion_disable`` forbids conversion.
     ``max_image_virtual_size`` is in bytes, 0 for no limit;
-    ``copyoffload_timeout`` None means ``file_copy_timeout``.
+    ``copyoffload_timeout`` None means a bound derived from the image's
+    size (:meth:`tool_bound`).
     """
 
     cache_enabled: bool = True
@@ -120,6 +126,15 @@ class Settings:
     convert_images: bool = True
     copyoffload_tool_path: str | None = None
     copyoffload_timeout: float | None = None
+    #: The slowest rate (bytes/s) of a copy offload tool run that is not
+    #: treated as hung.
+    copyoffload_min_rate: float = 50 * 1024 ** 2
+    #: The tool's breaker: open this long after a failure, doubling while
+    #: it keeps failing up to ``copyoffload_breaker_longest``; its state
+    #: file (None: memory only).
+    copyoffload_breaker_period: float = 300.0
+    copyoffload_breaker_longest: float = 3600.0
+    copyoffload_breaker_file: str | None = None
     file_copy_timeout: float = 600.0
     file_copy_return_timeout: int = 120
     poll_initial_interval: float = 0.05
@@ -127,15 +142,20 @@ class Settings:
     visibility_timeout: float = 10.0
     max_image_virtual_size: int = 1024 ** 4
 
-    @property
-    def tool_timeout(self) -> float:
-        """Bound on one run of the copy offload tool, seconds."""
-        return self.copyoffload_timeout or self.file_copy_timeout
+    def tool_bound(self, size: int) -> float:
+        """Bound on one run of the copy offload tool for a file of
+        ``size`` bytes, seconds: ``copyoffload_timeout`` when set, else
+        :data:`TOOL_START_SECONDS` plus the size at the slowest rate."""
+        if self.copyoffload_timeout:
+            return self.copyoffload_timeout
+        return TOOL_START_SECONDS + size / self.copyoffload_min_rate
 
     @property
     def longest_copy(self) -> float:
-        """The longest a step may keep writing a temporary file."""
-        return max(self.file_copy_timeout, self.tool_timeout)
+        """The longest a step may keep writing a temporary file without
+        touching it (a tool run past this keeps writing, so its file's
+        modification time stays recent)."""
+        return max(self.file_copy_timeout, self.copyoffload_timeout or 0.0)
 
 
 @dataclasses.dataclass(frozen=True)

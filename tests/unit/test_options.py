@@ -25,6 +25,9 @@ EXPECTED = {
     'netapp_eic_image_shares': [],
     'netapp_eic_max_image_virtual_size_gb': 1024,
     'netapp_eic_copyoffload_timeout': 0,
+    'netapp_eic_copyoffload_min_rate_mib': 50,
+    'netapp_eic_copyoffload_breaker_seconds': 300,
+    'netapp_eic_copyoffload_breaker_max_seconds': 3600,
 }
 SCHEDULER = {'netapp_eic_image_cache_weight_multiplier': 2.0}
 PARENT_OPTS = ('netapp_copyoffload_tool_path', 'thres_avl_size_perc_start',
