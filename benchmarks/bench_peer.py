@@ -56,10 +56,10 @@ image part the image's bytes (a digest). Scenarios:
 
 References, measured in the same interleaved runs: the bare ONTAP operation
 (one REST POST with ``return_timeout``, see ``peer_refs``) and ``cp`` of the
-same file on the data root (``--reflink=never`` for copies, ``always`` for
-clones; never throttled). Printed: median, min and max seconds over the
-runs, the ratio to the bare operation, REST calls per create (the
-simulator's request log, the copy offload tool's calls included), File
+same file on the data root (``--reflink=never`` for copies, ``auto`` for
+clones: a clone on reflink, else a copy; never throttled). Printed: median,
+min and max seconds over the runs, the ratio to the bare operation, REST
+calls per create (the simulator's request log, the copy offload tool's calls included), File
 Copies (and copy offloads) per create or per storm, the path. The chart
 goes to ``--png``.
 
@@ -251,6 +251,7 @@ def main(argv=None):
         for sub in ('conversion', 'locks', 'stack'):
             os.makedirs(os.path.join(workdir, sub))
         cinder = cinder_mod.setup_cinder_process(workdir)
+        notes = cinder_mod.setup_privileges()
         logging.getLogger().setLevel(logging.ERROR)
         size = (4 if args.quick else 40) * units.Gi
         try:
@@ -258,6 +259,7 @@ def main(argv=None):
                                  size_bytes=size,
                                  topology=peer_stack.topology()) as stack:
                 print('stack: %s' % stack.describe())
+                print(''.join('%s\n' % note for note in notes), end='')
                 results = run(args, stack, cinder, workdir)
         except peer_stack.BenchError as e:
             print('ABORTED: %s' % e, file=sys.stderr)

@@ -9,9 +9,10 @@ no resource object is built and no job is polled unless the job outlives
 ``return_timeout``. It stays the same whatever the drivers' own client code
 becomes, so the figures before and after an optimization compare.
 
-``cp`` copies (``--reflink=never``) or clones (``--reflink=always``) the
-same file on the simulator's data root: what the disk itself costs, never
-throttled.
+``cp`` copies (``--reflink=never``) or clones (``--reflink=auto``: a clone
+on the XFS reflink data root, a copy on a plain one, as the simulator's
+clones) the same file on the simulator's data root: what the disk itself
+costs, never throttled.
 """
 
 import contextlib
@@ -144,13 +145,13 @@ class Bare:
     # -- cp -------------------------------------------------------------------
     def cp(self, src, dst_vol, reflink, then_reflink=False):
         """``cp`` of ``src`` (a data root path) into ``dst_vol``;
-        ``then_reflink`` also clones the copy (``cp --reflink=always``)."""
+        ``then_reflink`` also clones the copy (``cp --reflink=auto``)."""
         name, size = 'bench-cp', os.path.getsize(src)
         target = self.local(dst_vol, name)
-        argvs = [['cp', '--reflink=%s' % ('always' if reflink else 'never'),
+        argvs = [['cp', '--reflink=%s' % ('auto' if reflink else 'never'),
                   src, target]]
         if then_reflink:
-            argvs.append(['cp', '--reflink=always', target,
+            argvs.append(['cp', '--reflink=auto', target,
                           self.local(dst_vol, CLONE)])
         with self._removing(dst_vol, name, size), \
                 self._removing(dst_vol, CLONE,

@@ -8,6 +8,7 @@ Cinder is imported lazily inside each function, so the rest of the harness
 import os
 import socket
 import sys
+import threading
 
 BACKEND = 'netapp_eic'
 DEFAULT_SHARES = ('127.0.0.1:/vol_cinder_a', '127.0.0.1:/vol_cinder_b')
@@ -173,3 +174,84 @@ def setup_cinder_process(workdir):
     helper = os.path.join(os.path.dirname(sys.executable), 'privsep-helper')
     conf.set_override('helper_command', helper, group='cinder_sys_admin')
     return conf, context, objects
+
+
+def setup_privileges():
+    """Cinder's privileged parts for a standalone program, before its
+    first create: the privsep helper started (or its entry points run in
+    this process) and, without root, root commands run as this user.
+    Returns what runs as this user instead of as root, one line each (none
+    as root), for the program to say once at the top."""
+    notes = []
+    reason = start_privileged_helper()
+    if reason:
+        notes.append('privileged helper: in this process, as this user '
+                     '(%s)' % reason)
+    if root_commands_as_user():
+        notes.append('root commands (qemu-img): as this user, not through '
+                     'sudo cinder-rootwrap (not root)')
+    return notes
+
+
+def start_privileged_helper(context=None, timeout=30.0):
+    """Start Cinder's privileged helper, or run its entry points here.
+
+    cinder-volume runs a few functions (the format inspector behind
+    ``qemu_img_info``, ``path.touch``) in a privsep daemon that
+    ``privsep-helper`` starts. Without root the helper cannot set its
+    capabilities and dies, and oslo.privsep may then wait for it without
+    a bound. So the start is tried once, here, for at most ``timeout``
+    seconds; if the helper does not come up, ``context`` is switched to
+    run its entry points in this process (oslo.privsep's client mode off:
+    the same functions, as this user).
+
+    :param context: the ``PrivContext`` (default Cinder's
+        ``sys_admin_pctxt``).
+    :returns: None when the helper runs, else why it does not.
+    """
+    if context is None:
+        import cinder.privsep
+        context = cinder.privsep.sys_admin_pctxt
+    failure = []
+
+    def start():
+        try:
+            context.start()
+        except Exception as exc:  # reported as the reason below
+            failure.append(exc)
+
+    thread = threading.Thread(target=start, name='privsep-start',
+                              daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        reason = 'privsep-helper did not answer within %g s' % timeout
+    elif failure:
+        reason = 'privsep-helper could not start: %s' % failure[0]
+    else:
+        return None
+    if os.geteuid() != 0:
+        reason += '; without root it cannot set its capabilities'
+    context.set_client_mode(False)
+    return reason
+
+
+def root_commands_as_user():
+    """Without root, run Cinder's ``run_as_root`` commands as this user.
+
+    Cinder runs ``qemu-img info`` and ``qemu-img convert`` with
+    ``run_as_root``; as anyone but root that means ``sudo cinder-rootwrap``,
+    which a developer's machine has no configuration for. The root helper
+    becomes ``env``: the same command lines, as this user, on files this
+    user owns. Returns True when it was switched (not root).
+    """
+    if os.geteuid() == 0:
+        return False
+    from cinder import utils
+    utils.get_root_helper = root_helper_as_user
+    return True
+
+
+def root_helper_as_user():
+    """A root helper that runs the command as it is, as this user."""
+    return 'env'

@@ -9,8 +9,13 @@ download and the bytes that went through the Cinder host. Every volume's
 bytes are checked against the image's. Standard output holds only the table
 and a short legend; the services' logs (one INFO line per create with the
 reasons of each decision) go to a file the legend names, beside the
-cinder.conf the drivers were configured with. ``--operator`` also prints
-what ``netapp-eic doctor`` and ``netapp-eic explain`` say of that backend.
+cinder.conf the drivers were configured with, in a directory of this run's
+own (under the user's cache directory, created private). ``--operator``
+also prints what ``netapp-eic doctor`` and ``netapp-eic explain`` say of
+that backend.
+
+It runs as an ordinary user too: clones are then full copies and Cinder's
+privileged helper runs in this process; the first line says which.
 
     python -m netapp_eic_testing.demo [--size-mib 64] [--operator]
 """
@@ -44,6 +49,8 @@ class Demo:
         self.workdir = workdir
         _conf, context, self.objects = cinder_mod.setup_cinder_process(
             workdir)
+        # Before any row: a helper that cannot start must not hang one.
+        self.notes = cinder_mod.setup_privileges()
         self.ctx = context.get_admin_context()
         from netapp_eic.driver import NetAppEicNfsDriver
         tool = stack.sim.write_copyoffload_tool(stack.bin_dir)
@@ -168,8 +175,9 @@ class Demo:
                     d5)
 
     def report(self, log_file, out=sys.stdout):
-        out.write('netapp-eic demo: %s; images of %d MiB\n\n' % (
+        out.write('netapp-eic demo: %s; images of %d MiB\n' % (
             self.stack.describe(), self.size // units.Mi))
+        out.write(''.join('%s\n' % note for note in self.notes) + '\n')
         download = [row[3] for row in self.rows if row[0] == DOWNLOAD_ROW]
         header = ('scenario', 'path', 'volume made from', 'seconds',
                   'speed-up', 'host bytes', 'data')
@@ -247,22 +255,47 @@ def _log_to(path):
     logging.captureWarnings(True)
 
 
+def run_directory(parent=None):
+    """A new private directory for this run's log and cinder.conf.
+
+    Under ``$XDG_CACHE_HOME/netapp-eic`` (default ``~/.cache``), else,
+    when that cannot be created, in the temporary directory; the name is
+    new for each run, so nothing another user or run left there matters.
+    """
+    if parent is None:
+        parent = os.path.join(os.environ.get('XDG_CACHE_HOME') or
+                              os.path.expanduser(os.path.join('~', '.cache')),
+                              'netapp-eic')
+    prefix = time.strftime('demo-%Y%m%d-%H%M%S-')
+    try:
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+        return tempfile.mkdtemp(prefix=prefix, dir=parent)
+    except OSError:
+        return tempfile.mkdtemp(prefix='netapp-eic-' + prefix)
+
+
 def main(argv=None):
     _quiet_libraries()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--size-mib', type=int, default=64,
                         help='image size in MiB (default 64)')
-    parser.add_argument('--output-dir', default=os.path.join(
-        tempfile.gettempdir(), 'netapp-eic-demo'),
-        help='where the service log and the cinder.conf are written '
-             '(default: %(default)s)')
+    parser.add_argument('--output-dir',
+                        help='where the service log and the cinder.conf '
+                             'are written (default: a new private '
+                             'directory under ~/.cache/netapp-eic)')
     parser.add_argument('--operator', action='store_true',
                         help='also show netapp-eic doctor and explain for '
                              'the demo backend')
     args = parser.parse_args(argv)
-    os.makedirs(args.output_dir, exist_ok=True)
+    if args.output_dir is None:
+        args.output_dir = run_directory()
+    else:
+        os.makedirs(args.output_dir, mode=0o700, exist_ok=True)
     log_file = os.path.join(args.output_dir, 'netapp-eic-demo.log')
-    _log_to(log_file)
+    try:
+        _log_to(log_file)
+    except OSError as exc:
+        parser.error('cannot write the service log: %s' % exc)
     with tempfile.TemporaryDirectory(prefix='netapp-eic-demo-') as workdir:
         os.makedirs(os.path.join(workdir, 'stack'))
         with stack_mod.Stack(base_dir=os.path.join(workdir, 'stack'),

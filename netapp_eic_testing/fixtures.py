@@ -13,6 +13,7 @@ import os
 import fixtures
 from testtools import content
 
+from netapp_eic_testing import cinder as cinder_mod
 from netapp_eic_testing import glance as glance_mod
 from netapp_eic_testing import stack as stack_mod
 
@@ -52,11 +53,18 @@ class InProcessPrivsepFixture(fixtures.Fixture):
     anyway, so ``cinder.privsep.path.touch`` (used by the NetApp driver to
     refresh NFS directory caches) and the format inspector behind
     ``image_utils.qemu_img_info`` run the same code directly. Only this
-    privsep boundary is replaced; nothing is faked.
+    privsep boundary is replaced; nothing is faked. Without root, Cinder's
+    ``run_as_root`` commands (``qemu-img``) would go through ``sudo
+    cinder-rootwrap``, which is not set up here: they run as this user
+    (:func:`netapp_eic_testing.cinder.root_commands_as_user`).
     """
 
     def _setUp(self):
         from cinder.privsep import format_inspector
+        if os.geteuid() != 0:
+            self.useFixture(fixtures.MonkeyPatch(
+                'cinder.utils.get_root_helper',
+                cinder_mod.root_helper_as_user))
         self.useFixture(fixtures.MonkeyPatch('cinder.privsep.path.touch',
                                              _touch))
         self.useFixture(fixtures.MonkeyPatch(

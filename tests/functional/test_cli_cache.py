@@ -16,7 +16,7 @@ from netapp_eic.core import records
 from netapp_eic_testing import images
 from tests.functional.test_cli import POOL_A, POOL_B, run, write_conf
 from tests.functional.test_cli import add_image, meta_file
-from tests.functional.test_cli import stack  # noqa: F401 (fixture)
+from tests.functional.test_cli import mounted, stack  # noqa: F401 (fixtures)
 
 
 def entry(stack, share, image_id, last_used, data=b"x" * 8192,  # noqa: F811
@@ -55,6 +55,7 @@ def listed(conf, *args):
     return {(r['Pool'], r['Image']): r for r in json.loads(out)}
 
 
+@pytest.mark.usefixtures('mounted')
 def test_list_every_pool_most_recent_first(stack, tmp_path,  # noqa: F811
                                            entries):
     found = listed(write_conf(stack, tmp_path))
@@ -67,6 +68,7 @@ def test_list_every_pool_most_recent_first(stack, tmp_path,  # noqa: F811
         (POOL_A, 'img-new'), (POOL_A, 'img-old')]
 
 
+@pytest.mark.usefixtures('mounted')
 def test_evict_by_age_leaves_recent_entries(stack, tmp_path,  # noqa: F811
                                             entries):
     conf = write_conf(stack, tmp_path)
@@ -80,6 +82,7 @@ def test_evict_by_age_leaves_recent_entries(stack, tmp_path,  # noqa: F811
     assert not [n for n in names if 'img-old' in n]
 
 
+@pytest.mark.usefixtures('mounted')
 def test_evict_to_budget_least_recently_used(stack, tmp_path,  # noqa: F811
                                              entries):
     conf = write_conf(stack, tmp_path, netapp_eic_cache_max_entries=1)
@@ -89,6 +92,7 @@ def test_evict_to_budget_least_recently_used(stack, tmp_path,  # noqa: F811
                                 'Result': 'evicted'}]
 
 
+@pytest.mark.usefixtures('mounted')
 def test_entry_being_cloned_is_kept(stack, tmp_path, entries):  # noqa: F811
     conf = write_conf(stack, tmp_path)
     lease = cache.ImageCache(stack.share_dir(POOL_A), 'vol_cinder_a'
@@ -107,6 +111,7 @@ def test_entry_being_cloned_is_kept(stack, tmp_path, entries):  # noqa: F811
     assert (POOL_A, 'img-new') not in listed(conf)
 
 
+@pytest.mark.usefixtures('mounted')
 def test_evict_of_an_unknown_image_fails(stack, tmp_path):  # noqa: F811
     status, out, err = run(write_conf(stack, tmp_path), 'cache evict',
                            '--image', 'nothing')
@@ -120,6 +125,7 @@ def test_evict_needs_a_selection(stack, tmp_path):  # noqa: F811
     assert 'one of the arguments --image --older-than --to-budget' in err
 
 
+@pytest.mark.usefixtures('mounted')
 def test_warm_builds_each_pool_once(stack, tmp_path):  # noqa: F811
     image_id = add_image(stack, stack.image_service, tmp_path, 41)
     digest = images.raw_bytes_digest(stack.image_service.image_path(
@@ -154,6 +160,7 @@ def test_warm_builds_each_pool_once(stack, tmp_path):  # noqa: F811
                 os.unlink(os.path.join(stack.share_dir(share), name))
 
 
+@pytest.mark.usefixtures('mounted')
 def test_warm_of_an_image_not_on_the_cluster_fails(stack,  # noqa: F811
                                                    tmp_path):
     image_id = add_image(stack, stack.image_service, tmp_path, 42)
