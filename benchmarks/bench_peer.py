@@ -59,9 +59,9 @@ References, measured in the same interleaved runs: the bare ONTAP operation
 same file on the data root (``--reflink=never`` for copies, ``auto`` for
 clones: a clone on reflink, else a copy; never throttled). Printed: median,
 min and max seconds over the runs, the ratio to the bare operation, REST
-calls per create (the simulator's request log, the copy offload tool's calls included), File
-Copies (and copy offloads) per create or per storm, the path. The chart
-goes to ``--png``.
+calls per create (the simulator's request log, the copy offload tool's
+calls included), File Copies (and copy offloads) per create or per storm,
+the path. The chart goes to ``--png``.
 
     python benchmarks/bench_peer.py [--quick] [--runs N] [--sizes 256,1024]
         [--scenarios cold,other,warm,direct,storm]
