@@ -1,12 +1,16 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """The demo as a newcomer runs it: only the table and the legend on
 standard output, nothing on standard error, the services' log and the
-cinder.conf in the files the legend names, every volume's data checked."""
+cinder.conf in the files the legend names (in a new private directory of
+the run's own under the user's cache directory), every volume's data
+checked."""
 
 import os
 import re
 import subprocess
 import sys
+
+from netapp_eic_testing import demo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -16,13 +20,16 @@ PATHS = ['direct-clone', 'cache-clone', 'file-copy', 'file-copy',
 
 
 def test_demo_prints_the_table_and_legend_only(tmp_path):
-    out_dir = tmp_path / 'out'
+    cache_home = tmp_path / 'cache'
     result = subprocess.run(
         [sys.executable, '-m', 'netapp_eic_testing.demo', '--size-mib', '4',
-         '--output-dir', str(out_dir), '--operator'],
+         '--operator'],
         capture_output=True, text=True, timeout=600, check=False,
-        env=dict(os.environ, PYTHONPATH=ROOT))
+        env=dict(os.environ, PYTHONPATH=ROOT, XDG_CACHE_HOME=str(cache_home)))
     assert result.returncode == 0, result.stdout + result.stderr
+    [out_dir] = (cache_home / 'netapp-eic').iterdir()
+    assert out_dir.name.startswith('demo-')
+    assert oct(out_dir.stat().st_mode & 0o777) == '0o700'
     assert result.stderr == ''
     lines = result.stdout.splitlines()
     header = lines.index(next(line for line in lines
@@ -44,3 +51,23 @@ def test_demo_prints_the_table_and_legend_only(tmp_path):
     assert '| ONTAP credentials' in result.stdout
     assert '| fail ' not in result.stdout
     assert '| cache-clone  | try' in result.stdout
+
+
+def test_each_run_gets_a_new_private_directory(tmp_path):
+    first = demo.run_directory(str(tmp_path / 'cache'))
+    second = demo.run_directory(str(tmp_path / 'cache'))
+    assert first != second
+    for path in (first, second):
+        assert os.path.dirname(path) == str(tmp_path / 'cache')
+        assert oct(os.stat(path).st_mode & 0o777) == '0o700'
+
+
+def test_unusable_cache_directory_falls_back_to_a_private_temporary_one(
+        tmp_path):
+    (tmp_path / 'file').write_text('')
+    path = demo.run_directory(str(tmp_path / 'file' / 'cache'))
+    try:
+        assert os.path.basename(path).startswith('netapp-eic-demo-')
+        assert oct(os.stat(path).st_mode & 0o777) == '0o700'
+    finally:
+        os.rmdir(path)
