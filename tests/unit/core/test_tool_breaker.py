@@ -18,8 +18,8 @@ from netapp_eic.core import breaker as breaker_mod
 from netapp_eic.core import cache
 from netapp_eic.core import engine as engine_mod
 from netapp_eic.core.types import TOOL_START_SECONDS, Path
-from tests.unit.core.helpers import (MiB, POOL_A, add_image, digest,
-                                     new_files, request, tree)
+from tests.unit.core.helpers import (MiB, add_image, digest, new_files,
+                                     request, tree)
 from tests.unit.test_process import live_members
 
 CREATES = 10
