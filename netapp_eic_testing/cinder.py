@@ -5,6 +5,7 @@ Cinder is imported lazily inside each function, so the rest of the harness
 (data root, mounts, Glance stand-in, images) works without it.
 """
 
+import logging
 import os
 import socket
 import sys
@@ -212,6 +213,7 @@ def start_privileged_helper(context=None, timeout=30.0):
     if context is None:
         import cinder.privsep
         context = cinder.privsep.sys_admin_pctxt
+    _log_privsep_thread_errors()
     failure = []
 
     def start():
@@ -255,3 +257,24 @@ def root_commands_as_user():
 def root_helper_as_user():
     """A root helper that runs the command as it is, as this user."""
     return 'env'
+
+
+def _log_privsep_thread_errors():
+    """A helper that dies after connecting ends oslo.privsep's reader
+    thread with an exception that Python prints on standard error; it is
+    the failure already reported, so it goes to the log instead."""
+    if getattr(threading.excepthook, 'netapp_eic', False):
+        return
+    default = threading.excepthook
+
+    def hook(args):
+        name = args.thread.name if args.thread else ''
+        if name.startswith('privsep'):
+            logging.getLogger(__name__).warning(
+                'privsep thread %s ended: %s: %s', name,
+                args.exc_type.__name__, args.exc_value)
+            return
+        default(args)
+
+    hook.netapp_eic = True
+    threading.excepthook = hook
