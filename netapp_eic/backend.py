@@ -89,6 +89,7 @@ def settings_from(configuration: typing.Any, conversion_disabled: bool,
         copyoffload_breaker_period=conf.netapp_eic_copyoffload_breaker_seconds,
         copyoffload_breaker_longest=(
             conf.netapp_eic_copyoffload_breaker_max_seconds),
+        create_svm_peers=conf.netapp_eic_create_svm_peers,
         copyoffload_breaker_file=breaker_file(
             state_path, getattr(conf, 'config_group', None)),
         verify_content=conf.netapp_eic_verify_image_content,

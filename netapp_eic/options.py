@@ -179,6 +179,19 @@ eic_opts: list[cfg.Opt] = [
                help='Longest time the copy offload tool\'s breaker stays '
                     'open while the tool keeps failing (see '
                     'netapp_eic_copyoffload_breaker_seconds).'),
+    cfg.BoolOpt('netapp_eic_create_svm_peers',
+                default=False,
+                help='A File Copy from a FlexVol of another SVM (Glance\'s '
+                     'FlexVol in an SVM of its own) needs an SVM peer '
+                     'relationship with the file-copy application between '
+                     'that SVM and the pool\'s. Without one, File Copy is '
+                     'skipped with that reason (no doomed copy is posted) '
+                     'and netapp-eic doctor prints the vserver peer create '
+                     'command to run. True lets the driver create the '
+                     'intracluster peer (or add file_copy to an existing '
+                     'one) before the copy, as Cinder\'s in-tree driver '
+                     'does for migration; the ONTAP account then needs the '
+                     'right to manage SVM peers.'),
 ]
 
 #: Options of the scheduler (cinder-scheduler's ``[DEFAULT]``).

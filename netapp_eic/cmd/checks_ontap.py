@@ -18,6 +18,7 @@ from netapp_eic.cmd.base import Backend
 from netapp_eic.cmd import checks
 from netapp_eic.cmd.checks import Check
 from netapp_eic.core import breaker
+from netapp_eic.core import facts
 from netapp_eic.core import pools as pools_mod
 from netapp_eic.core.types import TOOL_START_SECONDS
 from netapp_eic import exception
@@ -217,3 +218,59 @@ def tool_breaker(backend: Backend) -> Check:
                                      state.last_failure),
         'fix the tool (cinder-volume\'s log has its failures) or unset '
         'netapp_copyoffload_tool_path; a success closes the breaker')
+
+
+def glance_svm_peers(backend: Backend, client: typing.Any,
+                     resolved: dict[str, pools_mod.Pool]) -> list[Check]:
+    """For each SVM holding a FlexVol of Glance's (the shares of
+    ``netapp_eic_image_shares``) other than a pool's: whether an SVM peer
+    relationship lets File Copy copy from it, with the command to run."""
+    shares = backend.config.safe_get('netapp_eic_image_shares') or []
+    name = 'Glance SVMs'
+    if not shares:
+        return [checks.skip(name, 'none named (netapp_eic_image_shares): '
+                            'a File Copy from another SVM needs an SVM '
+                            'peer with file-copy; explain shows it per '
+                            'image')]
+    create = bool(backend.config.safe_get('netapp_eic_create_svm_peers'))
+    pool_svms = sorted({p.flexvol.svm for p in resolved.values()})
+    found = []
+    for share in shares:
+        try:
+            svm = client.svm_for_ip(share.split(':', 1)[0])
+        except exception.EicError as e:
+            found.append(checks.fail('Glance share %s' % share, str(e.msg),
+                                     'check the share\'s data LIF'))
+            continue
+        if svm is None:
+            found.append(checks.fail(
+                'Glance share %s' % share, 'no data LIF of this cluster',
+                'name a share of this cluster in netapp_eic_image_shares'))
+            continue
+        for pool_svm in pool_svms:
+            if pool_svm != svm:
+                found.append(_peer_check(client, share, svm, pool_svm,
+                                         create))
+    return found or [checks.ok(name, 'in the pools\' SVM: no peer needed')]
+
+
+def _peer_check(client: typing.Any, share: str, svm: str, pool_svm: str,
+                create: bool) -> Check:
+    name = 'SVM peer %s-%s' % (pool_svm, svm)
+    try:
+        peer = client.svm_peer(pool_svm, svm)
+    except exception.EicError as e:
+        return checks.warn(name, 'SVM peers unreadable: %s' % e.msg,
+                           'grant the account read access to /svm/peers')
+    problem = facts.peer_problem(pool_svm, svm, peer)
+    if problem is None:
+        return checks.ok(name, 'peered with file_copy: File Copy from '
+                         'Glance share %s' % share)
+    command = problem[problem.rindex('(') + 1:-1]
+    detail = '%s (Glance share %s)' % (problem[:problem.rindex(' (')],
+                                       share)
+    if create:
+        return checks.warn(name, detail + '; netapp_eic_create_svm_peers '
+                           'creates it at the first copy', command)
+    return checks.fail(name, detail + ': File Copy from it is skipped, '
+                       'creates download', command)

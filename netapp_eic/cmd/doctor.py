@@ -72,3 +72,4 @@ def _ontap_checks(backend: base.Backend, have_shares: bool
     share_checks, resolved = checks_ontap.shares(backend, pools)
     yield from share_checks
     yield from checks_ontap.copy_offload(backend, client, resolved)
+    yield from checks_ontap.glance_svm_peers(backend, client, resolved)

@@ -19,6 +19,8 @@ import collections.abc
 import threading
 import typing
 
+from oslo_log import log as logging
+
 from netapp_eic.core import cachemanager
 from netapp_eic.core.context import Context
 from netapp_eic.core import imagecheck
@@ -32,6 +34,9 @@ from netapp_eic.core import trust
 from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
                                    Settings, Source, SourceKind)
 from netapp_eic import exception
+from netapp_eic import ontap
+
+LOG = logging.getLogger(__name__)
 
 RAW = 'raw'
 #: Images remembered per FlexVol as having their Glance file there.
@@ -92,7 +97,29 @@ class FactGatherer:
         sources = tuple(self._remote_cache_sources(others, request)) + remote
         facts['remote_sources'] = sources
         facts.update(self._tool_facts(dest, sources))
+        facts.update(self._peer_facts(dest, sources))
         return planner.Facts(**facts), dest
+
+    def _peer_facts(self, dest: Pool, sources: tuple[Source, ...]
+                    ) -> dict[str, typing.Any]:
+        """Why a File Copy from each other SVM holding a source would be
+        refused (no SVM peer allowing file_copy). Peers that cannot be
+        read are not held against the copy: ONTAP's answer to it says."""
+        problems = []
+        for svm in sorted({s.svm for s in sources} - {dest.flexvol.svm}):
+            try:
+                peer = self.client.svm_peer(dest.flexvol.svm, svm)
+            except exception.OntapApiError as e:
+                LOG.debug('SVM peers of %(svm)s unreadable, File Copy from '
+                          '%(peer)s will be tried: %(err)s', {
+                              'svm': dest.flexvol.svm, 'peer': svm,
+                              'err': e})
+                continue
+            problem = peer_problem(dest.flexvol.svm, svm, peer)
+            if problem:
+                problems.append((svm, problem))
+        return {'peer_problems': tuple(problems),
+                'create_svm_peers': self.settings.create_svm_peers}
 
     @staticmethod
     def _destination_problem(dest: Pool, request: CreateRequest
@@ -225,6 +252,29 @@ class FactGatherer:
                 'ontap_version': self.client.cluster_version(),
                 'vstorage': tuple(sorted(
                     (svm, self.client.vstorage_enabled(svm)) for svm in svms))}
+
+
+def peer_problem(svm: str, other: str, peer: ontap.SvmPeer | None
+                 ) -> str | None:
+    """Why ONTAP refuses a File Copy between SVMs ``svm`` (the pool's)
+    and ``other``, with the command that allows it; None when it allows
+    it."""
+    if peer is not None and peer.allows_file_copy:
+        return None
+    if peer is None:
+        return ('SVM %(other)s is not peered with SVM %(svm)s for file copy '
+                '(vserver peer create -vserver %(svm)s -peer-vserver '
+                '%(other)s -applications file-copy)' % {
+                    'svm': svm, 'other': other})
+    if peer.state != 'peered':
+        return 'SVM peer %s-%s is %s, not peered (vserver peer show)' % (
+            svm, other, peer.state)
+    apps = ','.join(sorted(a.replace('_', '-') for a in peer.applications)
+                    + ['file-copy'])
+    return ('SVM peer %(svm)s-%(other)s does not allow file copy (vserver '
+            'peer modify -vserver %(svm)s -peer-vserver %(other)s '
+            '-applications %(apps)s)' % {'svm': svm, 'other': other,
+                                         'apps': apps})
 
 
 def entry_problem(pool: Pool, image_id: str) -> str | None:

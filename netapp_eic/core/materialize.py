@@ -102,6 +102,8 @@ class Materializer:
             if step.path is Path.DIRECT_CLONE:
                 raw = self._direct(source, dest, created, request, outcome)
             else:
+                if step.make_peer:
+                    self._make_peer(dest, source)
                 raw = self._copied(step.path, source, dest, created,
                                    request, outcome)
             created.remove(raw.name)
@@ -160,6 +162,14 @@ class Materializer:
             return RawFile(tmp, source.verified)
         return self._checked(dest, tmp, created, request, outcome,
                              hashing is not None)
+
+    def _make_peer(self, dest: Pool, source: Source) -> None:
+        """The SVM peer relationship a File Copy from ``source``'s SVM
+        needs (``netapp_eic_create_svm_peers``); its failure fails the
+        step."""
+        done = self.client.allow_file_copy(dest.flexvol.svm, source.svm)
+        LOG.info('File Copy from SVM %(src)s to SVM %(dst)s: %(done)s.',
+                 {'src': source.svm, 'dst': dest.flexvol.svm, 'done': done})
 
     def _mount_of(self, vol: ontap.FlexVol) -> Pool | None:
         for pool in self.pools.mounted():

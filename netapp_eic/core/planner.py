@@ -28,6 +28,10 @@ class Facts:
     image (or a policy) already rules out every fast path that would use the
     Glance file. ``vstorage`` maps SVM names to their NFS vStorage setting.
     ``tool_blocked`` says why the copy offload tool's breaker holds it off.
+    ``peer_problems`` maps the SVMs of sources in another SVM than the
+    destination's to why a File Copy from them would be refused (no SVM
+    peer relationship with the ``file_copy`` application);
+    ``create_svm_peers`` says to create that relationship instead.
     """
 
     image_id: str
@@ -44,21 +48,28 @@ class Facts:
     image_problem: str | None = None
     tool_path: str | None = None
     tool_blocked: str | None = None
+    peer_problems: tuple[tuple[str, str], ...] = ()
+    create_svm_peers: bool = False
     ontap_version: tuple[int, int, int] | None = None
     vstorage: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """One planned attempt: a path and the file it starts from."""
+    """One planned attempt: a path and the file it starts from;
+    ``make_peer`` says to create the SVM peer a File Copy needs first."""
 
     path: Path
     source: Source | None = None
+    make_peer: bool = False
 
     def describe(self) -> str:
         if self.source is None:
             return str(self.path)
-        return '%s from %s' % (self.path, self.source.label)
+        text = '%s from %s' % (self.path, self.source.label)
+        if self.make_peer:
+            text += ' (after creating the SVM peer)'
+        return text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,7 +155,13 @@ def _plan_copies(facts: Facts, steps: list[Step],
                 skipped.append((Path.COPY_OFFLOAD, problem))
             else:
                 steps.append(Step(Path.COPY_OFFLOAD, source))
-        steps.append(Step(Path.FILE_COPY, source))
+        peer_problem = dict(facts.peer_problems).get(source.svm)
+        if peer_problem and not facts.create_svm_peers:
+            skipped.append((Path.FILE_COPY, '%s: %s' % (source.label,
+                                                        peer_problem)))
+        else:
+            steps.append(Step(Path.FILE_COPY, source,
+                              make_peer=bool(peer_problem)))
 
 
 def tool_problem(facts: Facts, source: Source) -> str | None:

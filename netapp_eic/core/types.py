@@ -135,6 +135,9 @@ class Settings:
     copyoffload_breaker_period: float = 300.0
     copyoffload_breaker_longest: float = 3600.0
     copyoffload_breaker_file: str | None = None
+    #: Create (or extend) the intracluster SVM peer relationship a File
+    #: Copy from another SVM needs, instead of skipping File Copy.
+    create_svm_peers: bool = False
     file_copy_timeout: float = 600.0
     file_copy_return_timeout: int = 120
     poll_initial_interval: float = 0.05

@@ -46,6 +46,27 @@ class FlexVol:
     style: str = 'flexvol'
 
 
+#: The SVM peering application a cross-SVM File Copy needs.
+FILE_COPY_APPLICATION = 'file_copy'
+
+
+@dataclasses.dataclass(frozen=True)
+class SvmPeer:
+    """An SVM peer relationship as ``svm`` sees it: its ``state``
+    (``peered`` when usable) and the ``applications`` it allows."""
+
+    uuid: str
+    svm: str
+    peer: str
+    state: str
+    applications: tuple[str, ...]
+
+    @property
+    def allows_file_copy(self) -> bool:
+        return (self.state == 'peered' and
+                FILE_COPY_APPLICATION in self.applications)
+
+
 @dataclasses.dataclass(frozen=True)
 class FileInfo:
     """What the driver reads about a file.

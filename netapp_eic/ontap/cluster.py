@@ -167,6 +167,50 @@ class ClusterCalls:
         return any(bool(getattr(s, 'vstorage_enabled', False))
                    for s in services)
 
+    def svm_peer(self, svm: str, peer: str) -> calls.SvmPeer | None:
+        """The peer relationship of ``svm`` with ``peer`` as ``svm`` sees
+        it, or None when there is none (read each time: an operator may
+        create one at any moment)."""
+        with calls.api('GET /svm/peers'):
+            found = list(calls.resources.SvmPeer.get_collection(
+                connection=self.connection,
+                fields='uuid,state,applications,svm.name,peer.svm.name',
+                **{'svm.name': svm, 'peer.svm.name': peer}))
+        for record in found:
+            return calls.SvmPeer(
+                str(record.uuid), svm, peer, str(record.state),
+                tuple(str(a) for a in getattr(record, 'applications', ())))
+        return None
+
+    def allow_file_copy(self, svm: str, peer: str) -> str:
+        """Make File Copy possible between ``svm`` and ``peer`` (an
+        intracluster SVM peer relationship with the ``file_copy``
+        application), as Cinder's in-tree driver does before it copies a
+        volume to another SVM; returns what was done."""
+        current = self.svm_peer(svm, peer)
+        if current is not None and current.allows_file_copy:
+            return 'SVM peer %s-%s already allows file_copy' % (svm, peer)
+        if current is not None and current.state != 'peered':
+            raise exception.EicError(reason=_(
+                'SVM peer %(svm)s-%(peer)s is %(state)s, not peered') % {
+                    'svm': svm, 'peer': peer, 'state': current.state})
+        if current is None:
+            record = calls.resources.SvmPeer(
+                svm={'name': svm}, peer={'svm': {'name': peer}},
+                applications=[calls.FILE_COPY_APPLICATION])
+            record.set_connection(self.connection)
+            with calls.api('POST /svm/peers'):
+                record.post(hydrate=False)
+            return 'created SVM peer %s-%s for file_copy' % (svm, peer)
+        record = calls.resources.SvmPeer(uuid=current.uuid)
+        record.set_connection(self.connection)
+        record.applications = sorted(set(current.applications) |
+                                     {calls.FILE_COPY_APPLICATION})
+        with calls.api('PATCH /svm/peers'):
+            record.patch()
+        return 'added file_copy to SVM peer %s-%s' % (svm, peer)
+
+
 def _flexvol(record: typing.Any, svm: str) -> calls.FlexVol:
     """A FlexVol from a ``Volume`` record."""
     nas = getattr(record, 'nas', None)

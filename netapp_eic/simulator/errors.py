@@ -107,6 +107,29 @@ class SymlinkRefused(OntapError):
     code = '6684677'
 
 
+class PeerRequired(OntapError):
+    """A file copy between two SVMs that are not peered for ``file_copy``.
+
+    ONTAP needs an SVM peer relationship with the file-copy application for
+    a copy across SVMs; the code is the simulator's choice.
+    """
+
+    code = '6684679'
+
+
+class PeerToItself(BadRequest):
+    """An SVM peer relationship of an SVM with itself."""
+
+    code = '26345579'
+
+
+class PeerExists(OntapError):
+    """An SVM peer relationship that exists already (either direction)."""
+
+    status = 409
+    code = '26345580'
+
+
 class ReadOnlyPath(OntapError):
     """A write below ``.snapshot``, which is read-only on ONTAP."""
 

@@ -145,6 +145,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(response.status)
         self.send_header('Content-Type', content_type)
         self.send_header('Content-Length', str(len(body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
         if response.status == 401:
             self.send_header('WWW-Authenticate', 'Basic realm="ontap-sim"')
         self.end_headers()

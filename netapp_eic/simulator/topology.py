@@ -14,12 +14,17 @@ A topology is a plain dict::
         volumes:
           - {name: vol_cinder_a, size: 100GiB, junction: /vol_cinder_a,
              aggregate: aggr1, snapshot_reserve_percent: 5}
+    svm_peers:                     # optional; none by default
+      - {svm: vs0, peer: vs1, applications: [file_copy]}
 
 Sizes are integers (bytes) or strings in IEC units as
 ``oslo_utils.strutils.string_to_bytes`` reads them (``100GiB``, ``1TiB``,
 ``512MiB``, ``4096B``). :func:`load_topology` fills every default so the
 models see a complete dict. YAML files need PyYAML, part of the
 ``netapp-eic[simulator]`` extra.
+
+``svm_peers`` are intracluster SVM peer relationships, peered from the
+start; ``applications`` is a non-empty subset of :data:`PEER_APPLICATIONS`.
 """
 
 import copy
@@ -45,6 +50,9 @@ DEFAULT_TOPOLOGY: Spec = {
          'volumes': [{'name': 'vol_vs1'}]},
     ],
 }
+#: The applications of an SVM peer relationship (``vserver peer create
+#: -applications``; REST spells ``file-copy`` as ``file_copy``).
+PEER_APPLICATIONS = ('snapmirror', 'file_copy', 'lun_copy', 'flexcache')
 _FLEXVOL_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 
 
@@ -135,8 +143,12 @@ def _normalize(raw: Spec) -> Spec:
     _check_unique([v['name'] for s in svms for v in s['volumes']], 'volume')
     _check_unique([lif['ip'] for s in svms for lif in s['lifs']], 'LIF IP')
     _check_unique([s['name'] for s in svms], 'SVM')
+    peers = [_svm_peer(p, {s['name'] for s in svms})
+             for p in raw.get('svm_peers') or []]
+    _check_unique([' and '.join(sorted((p['svm'], p['peer'])))
+                   for p in peers], 'SVM peer relationship')
     return {'cluster': cluster, 'nodes': nodes, 'aggregates': aggrs,
-            'volume_size': default_size, 'svms': svms}
+            'volume_size': default_size, 'svms': svms, 'svm_peers': peers}
 
 
 def _check_unique(names: list[str], what: str) -> None:
@@ -188,3 +200,28 @@ def _volume(raw: Spec | str, aggr: str, default_size: int) -> Spec:
             'aggregate': raw.get('aggregate', aggr),
             'snapshot_reserve_percent': int(
                 raw.get('snapshot_reserve_percent', 5))}
+
+
+def _svm_peer(raw: object, svm_names: set[str]) -> Spec:
+    """``{svm, peer, applications}`` of an intracluster peer relationship
+    between two SVMs of the topology."""
+    if not isinstance(raw, dict):
+        raise TopologyError(f'an SVM peer must be a mapping: {raw!r}')
+    svm, peer = raw.get('svm'), raw.get('peer')
+    for name in (svm, peer):
+        if name not in svm_names:
+            raise TopologyError(f'SVM peer names an unknown SVM: {name!r}')
+    if svm == peer:
+        raise TopologyError(f'an SVM cannot peer with itself: {svm}')
+    applications = raw.get('applications')
+    if not isinstance(applications, list) or not applications:
+        raise TopologyError(
+            f'SVM peer {svm} -> {peer}: applications must be a non-empty '
+            f'list of {", ".join(PEER_APPLICATIONS)}')
+    unknown = [a for a in applications if a not in PEER_APPLICATIONS]
+    if unknown:
+        raise TopologyError(
+            f'SVM peer {svm} -> {peer}: unknown application(s) {unknown!r} '
+            f'(use {", ".join(PEER_APPLICATIONS)})')
+    return {'svm': svm, 'peer': peer,
+            'applications': list(dict.fromkeys(applications))}

@@ -44,6 +44,7 @@ STORES = {
     'glance_root': (storage.GLANCE_ROOT_FLEXVOL, ''),
     'pool_eic': (storage.EIC_POOLS[0], 'glance-images'),
     'pool_intree': (storage.INTREE_POOLS[0], 'glance-images'),
+    'other_svm': (storage.OTHER_GLANCE_FLEXVOL, 'images'),
     'local': (None, ''),
 }
 
@@ -149,7 +150,8 @@ class E2EStack:
             mountpoint = self.storage.flexvol_dir(flexvol)
             stores.append(glance_svc.Store(
                 name, os.path.join(mountpoint, subdir).rstrip(os.sep),
-                (mountpoint, 'nfs://%s/%s' % (storage.LIF, flexvol))))
+                (mountpoint, 'nfs://%s/%s' % (storage.lif_of(flexvol),
+                                              flexvol))))
         return stores
 
     def _db_sync(self) -> None:

@@ -28,6 +28,8 @@ EIC_POOLS = ('vol_cinder_a', 'vol_cinder_b')
 INTREE_POOLS = ('vol_intree_a', 'vol_intree_b')
 GLANCE_FLEXVOL = 'vol_glance'
 GLANCE_ROOT_FLEXVOL = 'vol_glance_root'
+# Glance on an SVM of its own (issue 20): its own data LIF.
+OTHER_SVM, OTHER_LIF, OTHER_GLANCE_FLEXVOL = 'vs1', '127.0.0.2', 'vol_vs1'
 
 # The default topology's FlexVols plus the in-tree driver's pools and a
 # FlexVol whose root is a Glance store (the only layout in which the
@@ -42,15 +44,20 @@ TOPOLOGY = {
              {'name': name} for name in (
                  EIC_POOLS[1:] + (GLANCE_FLEXVOL, GLANCE_ROOT_FLEXVOL)
                  + INTREE_POOLS)]},
-        {'name': 'vs1', 'lifs': ['127.0.0.2'], 'vstorage_enabled': False,
-         'volumes': [{'name': 'vol_vs1'}]},
+        {'name': OTHER_SVM, 'lifs': [OTHER_LIF], 'vstorage_enabled': False,
+         'volumes': [{'name': OTHER_GLANCE_FLEXVOL}]},
     ],
 }
 
 
+def lif_of(flexvol: str) -> str:
+    """The data LIF of the SVM holding ``flexvol``."""
+    return OTHER_LIF if flexvol == OTHER_GLANCE_FLEXVOL else LIF
+
+
 def share(flexvol: str) -> str:
-    """The NFS share string of a vs0 FlexVol, as in ``nfs_shares``."""
-    return '%s:/%s' % (LIF, flexvol)
+    """The NFS share string of a FlexVol, as in ``nfs_shares``."""
+    return '%s:/%s' % (lif_of(flexvol), flexvol)
 
 
 class Storage:
@@ -117,7 +124,8 @@ class Storage:
     def image_shares() -> list[str]:
         """Glance's FlexVols, which the eic backend mounts as
         ``netapp_eic_image_shares`` (README: hashing during the copy)."""
-        return [share(v) for v in (GLANCE_FLEXVOL, GLANCE_ROOT_FLEXVOL)]
+        return [share(v) for v in (GLANCE_FLEXVOL, GLANCE_ROOT_FLEXVOL,
+                                   OTHER_GLANCE_FLEXVOL)]
 
     def flexvol_dir(self, flexvol: str) -> str:
         """The FlexVol's directory on the data root (the "NFS server")."""
@@ -131,18 +139,28 @@ class Storage:
                 body: dict | None = None) -> dict:
         """Call the simulator's control API (``<control_url>/<path>``)
         over HTTPS, verified against its CA, with its credentials."""
+        return self._call('%s/%s' % (self.control_url, path), method, body)
+
+    def _call(self, url: str, method: str, body: dict | None) -> dict:
         context = ssl.create_default_context(cafile=self.info['ca_file'])
         token = base64.b64encode(('%s:%s' % (
             self.info['username'], self.info['password'])).encode()).decode()
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(
-            '%s/%s' % (self.control_url, path), data=data, method=method,
+            url, data=data, method=method,
             headers={'Authorization': 'Basic ' + token,
                      'Content-Type': 'application/json'})
         with urllib.request.urlopen(req, context=context,
                                     timeout=30) as resp:
             text = resp.read()
         return dict(json.loads(text)) if text else {}
+
+    def rest(self, method: str, path: str, body: dict | None = None
+             ) -> dict:
+        """An ONTAP REST call (``/api/<path>``), as an operator's script
+        would make it: HTTPS verified against the simulator's CA."""
+        return self._call('https://%s:%s/api/%s' % (
+            self.info['host'], self.info['port'], path), method, body)
 
     def requests(self) -> list[dict]:
         """The simulator's request log (every ONTAP REST call so far)."""

@@ -139,6 +139,41 @@ def test_doctor_fails_on_a_wrong_ca(stack, tmp_path):
     assert_no_secret(stack, out, err)
 
 
+def test_doctor_names_the_svm_peer_glance_needs_then_passes(stack,
+                                                            tmp_path):
+    """Glance's FlexVol in SVM vs1 (netapp_eic_image_shares): doctor fails
+    with the command to run, and passes once the peer exists."""
+    from netapp_ontap import HostConnection
+    from netapp_ontap.resources import SvmPeer
+    conf = write_conf(stack, tmp_path,
+                      netapp_eic_image_shares='127.0.0.2:/vol_vs1')
+    status, out, _err = run(conf, 'doctor', '-f', 'json')
+    found = rows(out)['SVM peer vs0-vs1']
+    assert (status, found['Result']) == (1, 'fail')
+    assert found['Detail'] == (
+        'SVM vs1 is not peered with SVM vs0 for file copy (Glance share '
+        '127.0.0.2:/vol_vs1): File Copy from it is skipped, creates '
+        'download')
+    assert found['Action'] == ('vserver peer create -vserver vs0 '
+                               '-peer-vserver vs1 -applications file-copy')
+    sim = stack.sim
+    connection = HostConnection(sim.host, sim.username, sim.password,
+                                verify=sim.ca_file, port=sim.port)
+    peer = SvmPeer(svm={'name': 'vs0'}, peer={'svm': {'name': 'vs1'}},
+                   applications=['file_copy'])
+    peer.set_connection(connection)
+    peer.post()
+    try:
+        status, out, err = run(conf, 'doctor', '-f', 'json')
+        found = rows(out)['SVM peer vs0-vs1']
+        assert found['Result'] == 'ok', found
+        assert 'File Copy from Glance share 127.0.0.2:/vol_vs1' in (
+            found['Detail'])
+        assert 'fail' not in {r['Result'] for r in rows(out).values()}
+    finally:
+        peer.delete()
+
+
 def test_doctor_fails_on_a_share_that_is_no_flexvol(stack, tmp_path):
     bogus = '127.0.0.1:/no_such_volume'
     conf = write_conf(stack, tmp_path, shares=(POOL_A, bogus))

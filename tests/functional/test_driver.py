@@ -190,8 +190,11 @@ class PathsTestCase(EicTestCase):
         self.assert_no_leftovers()
 
     def test_copy_offload_refused_when_vstorage_disabled(self):
+        # Glance on SVM vs1: File Copy needs an SVM peer for file_copy,
+        # which the driver creates (netapp_eic_create_svm_peers).
         tool = self.sim.write_copyoffload_tool(self.work)
-        drv = self.driver(netapp_copyoffload_tool_path=tool)
+        drv = self.driver(netapp_copyoffload_tool_path=tool,
+                          netapp_eic_create_svm_peers=True)
         vs1 = self._glance_on('vol_vs1', 'images', ip='127.0.0.2')
         image_id, digest = self.image(vs1)
         volume, result, outcome = self.clone(drv, vs1, image_id, POOL_A)
@@ -199,6 +202,7 @@ class PathsTestCase(EicTestCase):
                       outcome.skipped)
         self.assertEqual(Path.FILE_COPY, outcome.path)
         self.assert_volume_data(POOL_A, volume, digest)
+        self.assertEqual(1, len(self.posts('/svm/peers')))
 
     def test_download_registers_entry_at_image_size_then_clones(self):
         drv = self.driver()

@@ -28,6 +28,7 @@ EXPECTED = {
     'netapp_eic_copyoffload_min_rate_mib': 50,
     'netapp_eic_copyoffload_breaker_seconds': 300,
     'netapp_eic_copyoffload_breaker_max_seconds': 3600,
+    'netapp_eic_create_svm_peers': False,
 }
 SCHEDULER = {'netapp_eic_image_cache_weight_multiplier': 2.0}
 PARENT_OPTS = ('netapp_copyoffload_tool_path', 'thres_avl_size_perc_start',

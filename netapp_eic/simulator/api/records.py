@@ -28,13 +28,14 @@ HREFS = {
     'qos_policy': '/api/storage/qos/policies/{uuid}',
     'split_status': '/api/storage/file/clone/split-status/{volume.uuid}',
     'svm': '/api/svm/svms/{uuid}',
+    'svm_peer': '/api/svm/peers/{uuid}',
     'volume': '/api/storage/volumes/{uuid}',
 }
 #: Resource -> the field naming the SVM that owns a record.
 SVM_KEYS = {
     'ip_interface': 'svm.name', 'nfs_service': 'svm.name',
     'qos_policy': 'svm.name', 'split_status': 'svm.name', 'svm': 'name',
-    'volume': 'svm.name',
+    'svm_peer': 'svm.name', 'volume': 'svm.name',
 }
 
 

@@ -1,16 +1,21 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""REST endpoints of the cluster's records: cluster, nodes, SVMs, LIFs,
-aggregates, disks, FlexVols, NFS services, counters, QoS policies, EMS.
+"""REST endpoints of the cluster's records: cluster, nodes, SVMs, SVM
+peers, LIFs, aggregates, disks, FlexVols, NFS services, counters, QoS
+policies, EMS.
 
 Most are plain record tables (:func:`_table`): a collection GET and a
 single-object GET over the records a model returns. Files, clone, copy
-and jobs are in :mod:`.files`.
+and jobs are in :mod:`.files`. SVM peer changes are asynchronous on
+ONTAP (documented ``return_timeout``; ``DELETE`` answers 202 with a job):
+the simulator answers them with a job that has already succeeded.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from netapp_eic.simulator import errors, query
 from netapp_eic.simulator.api import records
+from netapp_eic.simulator.api.files import job_response
 from netapp_eic.simulator.api.router import (
     BULK,
     DELETE,
@@ -24,6 +29,7 @@ from netapp_eic.simulator.api.router import (
     get_instance,
     ok,
 )
+from netapp_eic.simulator.models.cluster import Svm, SvmPeer, peer_applications
 
 Fetch = Callable[[Request], list[records.Record]]
 DENOMINATORS = {'average_processor_busy_percent': 'cpu_elapsed_time',
@@ -50,7 +56,8 @@ def _table(path: str, resource: str, fetch: Fetch, key: str = 'uuid',
 
 
 def _empty(path: str, resource: str) -> Route:
-    """A collection the simulator never fills (snapmirror, peers...)."""
+    """A collection the simulator never fills (snapmirror, consistency
+    groups)."""
     def listing(req: Request) -> Response:
         return records.collection([], req, resource)
     return (path, {'GET': get_collection(listing, resource)})
@@ -164,6 +171,116 @@ def _qos_fetch(req: Request) -> list[records.Record]:
     return req.backend.qos.records()
 
 
+# -- SVM peers (intracluster) -----------------------------------------------
+
+def _peer_fetch(req: Request) -> list[records.Record]:
+    return req.backend.cluster.peer_records()
+
+
+def _named_svm(req: Request, body: dict[str, Any], prefix: str,
+               fallback: str | None = None) -> Svm:
+    """The SVM a body names by ``<prefix>.uuid`` or ``<prefix>.name``."""
+    key = body.get(f'{prefix}.uuid') or body.get(f'{prefix}.name') or fallback
+    if not key:
+        raise errors.BadRequest(f'{prefix}.name or {prefix}.uuid is '
+                                'required.', target=f'{prefix}.name')
+    return req.backend.cluster.svm(str(key), target=f'{prefix}.name')
+
+
+def _peer_svm(req: Request, body: dict[str, Any]) -> Svm:
+    """The peer SVM: ``peer.svm.*``, or ``name`` (its local name, which is
+    its own name within a cluster: Cinder sends only ``name``)."""
+    alias = body.get('name')
+    peer = _named_svm(req, body, 'peer.svm', alias)
+    if alias is not None and alias != peer.name:
+        raise errors.NotImplementedApi(
+            f'A local name ("{alias}") for peer SVM "{peer.name}" is not '
+            'supported by the simulator.', status=400)
+    return peer
+
+
+def _check_peer_cluster(req: Request, body: dict[str, Any]) -> None:
+    """``peer.cluster``, when given, must be this cluster: the simulator
+    has no cluster peers."""
+    local = req.backend.cluster.ref()
+    for key in ('peer.cluster.name', 'peer.cluster.uuid'):
+        value = body.get(key)
+        if value is not None and value not in local.values():
+            raise errors.NotFound(
+                f'Cluster peer "{value}" not found: the simulator serves '
+                f'intracluster SVM peers of cluster "{local["name"]}" only.',
+                target=key)
+
+
+def _peer_answer(req: Request, description: str,
+                 record: records.Record | None = None) -> Response:
+    """The finished job of a peer change, as ONTAP answers it; a created
+    relationship adds its ``Location`` (and its record with
+    ``return_records=true``)."""
+    job = req.backend.jobs.new(description)
+    job.succeed()
+    response = job_response(req, job)
+    if record is not None:
+        linked = records.linked(record, 'svm_peer')
+        response.headers['Location'] = linked['_links']['self']['href']
+        if query.as_bool(req.params.get('return_records')):
+            response.body.update(num_records=1, records=[linked])
+    return response
+
+
+def create_peer(req: Request) -> Response:
+    body = query.flatten(req.json())
+    svm = _named_svm(req, body, 'svm', req.svm)
+    records.require_scope(svm.ref(), 'svm', req)
+    peer = _peer_svm(req, body)
+    _check_peer_cluster(req, body)
+    if 'applications' not in body:
+        raise errors.BadRequest('applications is required.',
+                                target='applications')
+    relationship = req.backend.cluster.create_peer(
+        svm, peer, peer_applications(body['applications']))
+    return _peer_answer(
+        req, f'SVM peer create {svm.name} -> {peer.name}',
+        relationship.records(req.backend.cluster.ref())[0])
+
+
+def _peer_target(req: Request) -> tuple[SvmPeer, records.Record]:
+    """The relationship of the uuid in the path and that side's record
+    (404 outside the request's SVM scope)."""
+    record = records.find(_peer_fetch(req), 'uuid', req.args['uuid'],
+                          'SVM peer')
+    records.require_scope(record, 'svm_peer', req)
+    return req.backend.cluster.svm_peer(record['uuid']), record
+
+
+def patch_peer(req: Request) -> Response:
+    relationship, record = _peer_target(req)
+    body = req.json()
+    if body.get('name', record['name']) != record['name']:
+        raise errors.NotImplementedApi(
+            'Renaming the peer SVM (a local name) is not supported by the '
+            'simulator.', status=400)
+    if body.get('state', record['state']) != record['state']:
+        raise errors.NotImplementedApi(
+            'Changing the state of an intracluster SVM peer relationship is '
+            'not supported by the simulator.', status=400)
+    if 'applications' in body:
+        req.backend.cluster.set_peer_applications(
+            relationship, peer_applications(body['applications']))
+    return _peer_answer(req, f'SVM peer modify {record["svm"]["name"]} -> '
+                             f'{record["name"]}')
+
+
+def delete_peer(req: Request) -> Response:
+    relationship, record = _peer_target(req)
+    force = req.json().get('force', False)
+    if not isinstance(force, bool):  # accepted, no effect within a cluster
+        raise errors.InvalidValue('force', force, '<boolean>')
+    req.backend.cluster.delete_peer(relationship)
+    return _peer_answer(req, f'SVM peer delete {record["svm"]["name"]} -> '
+                             f'{record["name"]}')
+
+
 ROUTES: list[Route] = [
     ('/api/cluster', {'GET': get_instance(get_cluster, 'cluster')}),
     *_table('/api/cluster/nodes', 'node',
@@ -174,7 +291,12 @@ ROUTES: list[Route] = [
      {'GET': get_collection(get_counter_rows, 'counter_row')}),
     *_table('/api/svm/svms', 'svm',
             lambda req: req.backend.cluster.svm_records(), what='SVM'),
-    _empty('/api/svm/peers', 'svm_peer'),
+    *_table('/api/svm/peers', 'svm_peer', _peer_fetch, what='SVM peer'),
+    ('/api/svm/peers',
+     {'POST': Op(create_peer, 'svm_peer', POST, body='post')}),
+    ('/api/svm/peers/{uuid}',
+     {'PATCH': Op(patch_peer, 'svm_peer', PATCH, body='patch'),
+      'DELETE': Op(delete_peer, 'svm_peer', DELETE, extra_body=('force',))}),
     *_table('/api/network/ip/interfaces', 'ip_interface',
             lambda req: req.backend.cluster.lif_records(),
             what='IP interface'),

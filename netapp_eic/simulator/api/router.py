@@ -97,9 +97,12 @@ class Request:
 
 @dataclasses.dataclass
 class Response:
+    """An answer; ``headers`` are extra HTTP headers (``Location``)."""
+
     status: int
     body: Any
     content_type: str = 'application/json'
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def ok(body: Any = None, status: int = 200) -> Response:

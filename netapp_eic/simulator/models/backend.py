@@ -4,8 +4,8 @@
 :class:`Backend` composes the inventory (:class:`Cluster`), the file
 operations (:class:`Files`), clone and copy (:class:`Transfers`), the jobs
 (:class:`Jobs`) and QoS with EMS (:class:`Qos`). ``reset()`` clears the
-dynamic state (jobs, QoS, EMS) and keeps the topology, its uuids and the
-files.
+dynamic state (jobs, QoS, EMS, SVM peers that clients created or changed)
+and keeps the topology (its SVM peers included), its uuids and the files.
 """
 
 import os
@@ -67,9 +67,11 @@ class Backend:
         return 'reflink' if supported else 'copy'
 
     def reset(self) -> None:
-        """Cancel running jobs; clear jobs, QoS state and EMS events."""
+        """Cancel running jobs; clear jobs, QoS state and EMS events; put
+        the SVM peers back as the topology has them."""
         self.jobs.clear()
         self.qos.clear()
+        self.cluster.reset_peers()
 
     def shutdown(self) -> None:
         """Cancel every running job and wait for its thread."""

@@ -1,14 +1,17 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""The cluster's inventory: nodes, aggregates, SVMs, LIFs, FlexVols.
+"""The cluster's inventory: nodes, aggregates, SVMs, LIFs, FlexVols and
+the SVM peer relationships between its SVMs.
 
 Built once from a topology; uuids come from the backend's (optionally
 seeded) generator, so a seeded simulator always answers the same ids. Every
 FlexVol is a real directory ``<data_root>/<volume name>`` and its space is
-computed from the files in it.
+computed from the files in it. SVM peers are intracluster only: peered at
+once, no accept step (ONTAP's ``vserver peer create`` within a cluster).
 """
 
 import os
 import posixpath
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +33,54 @@ class Svm:
 
     def ref(self) -> dict[str, str]:
         return {'name': self.name, 'uuid': self.uuid}
+
+
+class SvmPeer:
+    """An intracluster SVM peer relationship, seen from both sides.
+
+    ONTAP lists it once from each SVM (``svm`` the local side, ``peer.svm``
+    the other), each record with its own uuid; a change or a deletion
+    through either uuid applies to the relationship.
+    """
+
+    def __init__(self, svm: Svm, peer: Svm, applications: list[str],
+                 new_uuid: Callable[[], str]) -> None:
+        self.sides: tuple[tuple[Svm, Svm, str], ...] = (
+            (svm, peer, new_uuid()), (peer, svm, new_uuid()))
+        self.applications = list(applications)
+        self.state = 'peered'
+
+    def uuids(self) -> tuple[str, ...]:
+        return tuple(side[2] for side in self.sides)
+
+    def joins(self, one: Svm, other: Svm) -> bool:
+        """Whether this relationship is between ``one`` and ``other``."""
+        return {id(one), id(other)} == {id(s[0]) for s in self.sides}
+
+    def allows(self, application: str) -> bool:
+        """Peered, with ``application`` among its applications."""
+        return self.state == 'peered' and application in self.applications
+
+    def records(self, cluster: dict[str, str]) -> list[Record]:
+        """One record per side; ``name`` is the peer SVM's local name."""
+        return [{'uuid': uuid, 'name': peer.name, 'svm': svm.ref(),
+                 'peer': {'svm': peer.ref(), 'cluster': dict(cluster)},
+                 'state': self.state,
+                 'applications': list(self.applications)}
+                for svm, peer, uuid in self.sides]
+
+
+def peer_applications(value: object,
+                      field: str = 'applications') -> list[str]:
+    """A validated, non-empty list of SVM peer applications (duplicates
+    dropped); 400 ``262197`` otherwise."""
+    choices = '<{}>'.format('|'.join(topo.PEER_APPLICATIONS))
+    if not isinstance(value, list) or not value:
+        raise errors.InvalidValue(field, value, choices)
+    for i, item in enumerate(value):
+        if item not in topo.PEER_APPLICATIONS:
+            raise errors.InvalidValue(f'{field}[{i}]', item, choices)
+    return list(dict.fromkeys(value))
 
 
 class Volume:
@@ -78,8 +129,19 @@ class Cluster:
                 vol = Volume(vol_spec, svm, data_root, new_uuid)
                 os.makedirs(vol.path, exist_ok=True)
                 self.volumes.append(vol)
+        self._new_uuid = new_uuid
+        self._peer_lock = threading.Lock()
+        self.peers = [SvmPeer(self.svm(p['svm']), self.svm(p['peer']),
+                              p['applications'], new_uuid)
+                      for p in spec.get('svm_peers') or []]
+        self._topology_peers = [(p, list(p.applications))
+                                for p in self.peers]
 
     # -- lookups -----------------------------------------------------------
+
+    def ref(self) -> dict[str, str]:
+        """``{name, uuid}`` of the cluster itself."""
+        return {'name': self.spec['cluster']['name'], 'uuid': self.uuid}
 
     def volume(self, volume_uuid: str) -> Volume:
         for vol in self.volumes:
@@ -96,12 +158,12 @@ class Cluster:
         raise errors.NotFound(f'Volume "{name}" not found.',
                               target='volume.name')
 
-    def svm(self, key: str) -> Svm:
-        """An SVM by uuid or name."""
+    def svm(self, key: str, target: str = 'svm') -> Svm:
+        """An SVM by uuid or name (404 naming ``target`` otherwise)."""
         for svm in self.svms:
             if key in (svm.uuid, svm.name):
                 return svm
-        raise errors.NotFound(f'SVM "{key}" not found.', target='svm')
+        raise errors.NotFound(f'SVM "{key}" not found.', target=target)
 
     def svm_by_name(self, name: str) -> Svm | None:
         for svm in self.svms:
@@ -142,6 +204,59 @@ class Cluster:
         return {'{}:{}'.format(vol.svm.lifs[0]['ip'], vol.junction): vol.path
                 for vol in self.volumes if vol.svm.lifs}
 
+    # -- SVM peers ---------------------------------------------------------
+
+    def peering(self, one: Svm, other: Svm) -> SvmPeer | None:
+        """The relationship between two SVMs (either direction), if any."""
+        with self._peer_lock:
+            for peer in self.peers:
+                if peer.joins(one, other):
+                    return peer
+        return None
+
+    def svm_peer(self, peer_uuid: str) -> SvmPeer:
+        """The relationship one of whose records has ``peer_uuid``."""
+        with self._peer_lock:
+            for peer in self.peers:
+                if peer_uuid in peer.uuids():
+                    return peer
+        raise errors.NotFound(
+            f'SVM peer relationship "{peer_uuid}" not found.', target='uuid')
+
+    def create_peer(self, svm: Svm, peer: Svm,
+                    applications: list[str]) -> SvmPeer:
+        """Peer two SVMs of this cluster (peered at once)."""
+        if svm is peer:
+            raise errors.PeerToItself(
+                f'SVM "{svm.name}" cannot be peered with itself.',
+                target='peer.svm.name')
+        with self._peer_lock:
+            if any(known.joins(svm, peer) for known in self.peers):
+                raise errors.PeerExists(
+                    f'An SVM peer relationship between "{svm.name}" and '
+                    f'"{peer.name}" already exists.', target='peer.svm.name')
+            relationship = SvmPeer(svm, peer, applications, self._new_uuid)
+            self.peers.append(relationship)
+        return relationship
+
+    def set_peer_applications(self, peer: SvmPeer,
+                              applications: list[str]) -> None:
+        with self._peer_lock:
+            peer.applications = list(applications)
+
+    def delete_peer(self, peer: SvmPeer) -> None:
+        with self._peer_lock:
+            if peer in self.peers:
+                self.peers.remove(peer)
+
+    def reset_peers(self) -> None:
+        """Back to the topology's relationships, with their uuids."""
+        with self._peer_lock:
+            self.peers = [p for p, _ in self._topology_peers]
+            for peer, applications in self._topology_peers:
+                peer.applications = list(applications)
+                peer.state = 'peered'
+
     def _node_ref(self, name: str) -> dict[str, str]:
         for node in self.nodes:
             if node['name'] == name:
@@ -159,7 +274,7 @@ class Cluster:
     def cluster_record(self) -> Record:
         version = self.spec['cluster']['version']
         gen, major, minor = topo.parse_version(version)
-        return {'name': self.spec['cluster']['name'], 'uuid': self.uuid,
+        return {**self.ref(),
                 'version': {'full': f'NetApp Release {version}: simulated',
                             'generation': gen, 'major': major,
                             'minor': minor}}
@@ -233,6 +348,12 @@ class Cluster:
 
     def volume_records(self) -> list[Record]:
         return [self.volume_record(v) for v in self.volumes]
+
+    def peer_records(self) -> list[Record]:
+        """Both sides of every SVM peer relationship."""
+        with self._peer_lock:
+            peers = list(self.peers)
+        return [rec for p in peers for rec in p.records(self.ref())]
 
     def nfs_records(self) -> list[Record]:
         return [{'svm': s.ref(), 'enabled': True, 'state': 'online',

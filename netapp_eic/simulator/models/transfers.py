@@ -9,10 +9,13 @@ as bytes land in the destination file; faults (``fail_after_percent``,
 
 Neither ever reads through a symbolic link: a link as a source (or as a
 copy destination) is refused with :class:`errors.SymlinkRefused`, since
-what ONTAP does with one is not documented. With the ``defer_errors``
-fault the errors found in a request's files (missing source, existing
-destination, no space, a link) become a failed job instead of an error
-answer, as ONTAP may report them.
+what ONTAP does with one is not documented. A copy between FlexVols of two
+SVMs needs the SVMs peered with the ``file_copy`` application, as on
+ONTAP (:class:`errors.PeerRequired` otherwise); the copy offload tool's
+copy does not. With the ``defer_errors`` fault the errors found in a
+request's files (missing source, existing destination, no space, a link,
+SVMs not peered) become a failed job instead of an error answer, as ONTAP
+may report them.
 """
 
 import functools
@@ -23,15 +26,42 @@ from typing import Any
 
 from netapp_eic.simulator import errors, fsops, query
 from netapp_eic.simulator.models import paths
-from netapp_eic.simulator.models.cluster import Cluster, Volume
+from netapp_eic.simulator.models.cluster import Cluster, Svm, SvmPeer, Volume
 from netapp_eic.simulator.models.files import Files
 from netapp_eic.simulator.models.jobs import Job, Jobs
 
 Pair = tuple[str, Volume, str]
-#: Errors about the files of a request, which ``defer_errors`` turns into
-#: a failed job.
+#: Errors about the files (and their SVMs) of a request, which
+#: ``defer_errors`` turns into a failed job.
 FILE_ERRORS = (errors.FileNotFound, errors.DestinationExists,
-               errors.NoSpace, errors.SymlinkRefused)
+               errors.NoSpace, errors.SymlinkRefused, errors.PeerRequired)
+#: The SVM peer application a File Copy between SVMs needs.
+COPY_APPLICATION = 'file_copy'
+
+
+def _cli_applications(applications: list[str]) -> str:
+    """``snapmirror,file-copy``: applications as the CLI spells them."""
+    return ','.join(a.replace('_', '-') for a in applications)
+
+
+def peer_required_message(src: Svm, dst: Svm,
+                          relationship: SvmPeer | None) -> str:
+    """Why a copy from ``src`` to ``dst`` is refused, and the command that
+    would allow it."""
+    need = (f'File copy from SVM "{src.name}" to SVM "{dst.name}" needs an '
+            'SVM peer relationship between them with the file-copy '
+            'application')
+    if relationship is None:
+        return (f'{need}; there is none. Create one: "vserver peer create '
+                f'-vserver {dst.name} -peer-vserver {src.name} '
+                '-applications file-copy" (POST /api/svm/peers).')
+    wanted = list(dict.fromkeys(relationship.applications +
+                                [COPY_APPLICATION]))
+    return (f'{need}; theirs is {relationship.state} with applications '
+            f'{_cli_applications(relationship.applications)}. Add it: '
+            f'"vserver peer modify -vserver {dst.name} -peer-vserver '
+            f'{src.name} -applications {_cli_applications(wanted)}" '
+            '(PATCH /api/svm/peers/{uuid}).')
 
 
 def _advance(job: Job, base: int, position: int) -> None:
@@ -180,18 +210,33 @@ class Transfers:
                                          field=field)
         return vol, rel, target
 
+    def check_peered(self, src: Svm, dst: Svm) -> None:
+        """A copy between two SVMs needs them peered for file copy."""
+        if src is dst:
+            return
+        relationship = self.cluster.peering(src, dst)
+        if relationship is None or not relationship.allows(COPY_APPLICATION):
+            raise errors.PeerRequired(
+                peer_required_message(src, dst, relationship),
+                target='files_to_copy')
+
     def start_copy(self, files: object, max_throughput: int | None = None,
                    faults: dict[str, Any] | None = None,
                    overwrite: bool = False, description: str | None = None,
-                   svm_scope: str | None = None) -> Job:
-        """Validate a file copy request and start its job thread."""
+                   svm_scope: str | None = None,
+                   peer_check: bool = True) -> Job:
+        """Validate a file copy request and start its job thread.
+
+        ``peer_check=False`` skips the SVM peer requirement (the copy
+        offload tool's copy, which needs vStorage instead).
+        """
         if not isinstance(files, list) or not files:
             raise errors.BadRequest('files_to_copy must be a non-empty list.',
                                     target='files_to_copy')
         faults = dict(faults or {})
         description = description or f'File copy of {len(files)} file(s)'
         try:
-            pairs = [self._pair(entry, overwrite, svm_scope)
+            pairs = [self._pair(entry, overwrite, svm_scope, peer_check)
                      for entry in files]
         except FILE_ERRORS as e:
             if not faults.get('defer_errors'):
@@ -206,12 +251,14 @@ class Transfers:
         return job
 
     def _pair(self, entry: object, overwrite: bool,
-              svm_scope: str | None) -> Pair:
+              svm_scope: str | None, peer_check: bool = True) -> Pair:
         entry = entry if isinstance(entry, dict) else {}
         svol, srel, src = self.copy_side(entry.get('source'), 'source',
                                          svm_scope)
         dvol, drel, dst = self.copy_side(entry.get('destination'),
                                          'destination', svm_scope)
+        if peer_check:
+            self.check_peered(svol.svm, dvol.svm)
         self._source(svol, srel, src, 'files_to_copy.source.path')
         self._destination(dvol, drel, dst, overwrite,
                           'files_to_copy.destination.path', link_ok=False)

@@ -122,3 +122,50 @@ def test_faster_follows_the_order_of_preference():
     assert faster(Path.COPY_OFFLOAD, Path.FILE_COPY)
     assert not faster(Path.DOWNLOAD, Path.FILE_COPY)
     assert not faster(Path.FILE_COPY, Path.FILE_COPY)
+
+
+PEER_MISSING = (('vs1', 'SVM vs1 is not peered with SVM vs0 for file copy '
+                 '(vserver peer create -vserver vs0 -peer-vserver vs1 '
+                 '-applications file-copy)'),)
+
+
+def test_file_copy_from_an_unpeered_svm_is_skipped_with_the_command():
+    p = planner.plan(facts(remote_sources=(OTHER_SVM,),
+                           peer_problems=PEER_MISSING))
+    assert paths(p) == [Path.DOWNLOAD]
+    assert skipped(p)[Path.FILE_COPY] == (
+        'nfs://127.0.0.2/vol_vs1/i1: ' + PEER_MISSING[0][1])
+
+
+def test_unpeered_svm_does_not_hold_back_a_source_of_the_same_svm():
+    p = planner.plan(facts(remote_sources=(OTHER_SVM, IMAGE),
+                           peer_problems=PEER_MISSING))
+    assert [(s.path, s.source) for s in p.steps] == [
+        (Path.FILE_COPY, IMAGE), (Path.DOWNLOAD, None)]
+
+
+def test_peer_to_create_plans_file_copy_that_makes_it_first():
+    p = planner.plan(facts(remote_sources=(OTHER_SVM,),
+                           peer_problems=PEER_MISSING, create_svm_peers=True))
+    assert paths(p) == [Path.FILE_COPY, Path.DOWNLOAD]
+    assert p.steps[0].make_peer
+    assert planner.explain(p).startswith(
+        'file-copy from nfs://127.0.0.2/vol_vs1/i1 (after creating the SVM '
+        'peer) -> download')
+
+
+def test_copy_offload_tool_is_not_held_to_the_peer():
+    p = planner.plan(facts(remote_sources=(OTHER_SVM,), tool_path='/t',
+                           ontap_version=(9, 14, 1),
+                           vstorage=(('vs0', True), ('vs1', True)),
+                           peer_problems=PEER_MISSING))
+    assert paths(p) == [Path.COPY_OFFLOAD, Path.DOWNLOAD]
+
+
+def test_copy_offload_held_off_by_its_breaker():
+    why = 'copy offload tool breaker open for 300 s more after 1 failure(s)'
+    p = planner.plan(facts(remote_sources=(IMAGE,), tool_path='/t',
+                           ontap_version=(9, 14, 1),
+                           vstorage=(('vs0', True),), tool_blocked=why))
+    assert paths(p) == [Path.FILE_COPY, Path.DOWNLOAD]
+    assert skipped(p)[Path.COPY_OFFLOAD] == why

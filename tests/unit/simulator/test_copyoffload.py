@@ -46,6 +46,18 @@ def test_vstorage_disabled(sim, tool):
     assert os.listdir(vol_dir(sim, 'vol_cinder_a')) == []
 
 
+def test_across_svms_needs_vstorage_not_a_peer(sim, tool):
+    """NetApp documents vStorage on both SVMs for the tool, no SVM peer."""
+    sim.backend.svm('vs1').vstorage_enabled = True
+    src = write_file(sim, 'vol_vs1', 'abc', 256 * 1024)
+    result = _run(tool, '127.0.0.2', '127.0.0.1', '/vol_vs1/abc',
+                  '/vol_cinder_a/tmp-x')
+    assert result.returncode == 0, result.stderr
+    assert sim.backend.cluster.peers == []
+    assert read(os.path.join(vol_dir(sim, 'vol_cinder_a'),
+                             'tmp-x')) == read(src)
+
+
 def test_missing_path(sim, tool):
     result = _run(tool, '127.0.0.1', '127.0.0.1', '/vol_glance/nope',
                   '/vol_cinder_a/tmp-x')

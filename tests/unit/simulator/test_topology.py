@@ -31,6 +31,7 @@ def test_default_topology():
     assert svms['vs1']['volumes'][0]['size'] == 100 * 1024 ** 3
     assert topo['aggregates'][0]['size'] == 1024 ** 4
     assert DEFAULT_TOPOLOGY['svms'][0]['lifs'] == ['127.0.0.1']
+    assert topo['svm_peers'] == []
 
 
 @pytest.mark.parametrize('text,size', [
@@ -72,6 +73,43 @@ def test_yaml_without_pyyaml_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(topology.TopologyError,
                        match=r'netapp-eic\[simulator\]'):
         load_topology(str(path))
+
+
+TWO_SVMS = [{'name': 'a', 'lifs': ['127.0.0.3']},
+            {'name': 'b', 'lifs': ['127.0.0.4']}]
+
+
+def test_svm_peers():
+    topo = load_topology({'svms': TWO_SVMS, 'svm_peers': [
+        {'svm': 'a', 'peer': 'b',
+         'applications': ['file_copy', 'snapmirror', 'file_copy']}]})
+    assert topo['svm_peers'] == [
+        {'svm': 'a', 'peer': 'b', 'applications': ['file_copy', 'snapmirror']}]
+
+
+def _peers(*peers):
+    return {'svms': TWO_SVMS, 'svm_peers': list(peers)}
+
+
+@pytest.mark.parametrize('spec,needle', [
+    (_peers({'svm': 'a', 'peer': 'nope', 'applications': ['file_copy']}),
+     "unknown SVM: 'nope'"),
+    (_peers({'peer': 'b', 'applications': ['file_copy']}),
+     'unknown SVM: None'),
+    (_peers({'svm': 'a', 'peer': 'a', 'applications': ['file_copy']}),
+     'cannot peer with itself'),
+    (_peers({'svm': 'a', 'peer': 'b'}), 'non-empty list'),
+    (_peers({'svm': 'a', 'peer': 'b', 'applications': []}), 'non-empty'),
+    (_peers({'svm': 'a', 'peer': 'b', 'applications': ['file-copy']}),
+     "unknown application.*'file-copy'"),
+    (_peers({'svm': 'a', 'peer': 'b', 'applications': ['snapmirror']},
+            {'svm': 'b', 'peer': 'a', 'applications': ['file_copy']}),
+     'duplicate SVM peer relationship: a and b'),
+    (_peers('a->b'), 'must be a mapping'),
+])
+def test_invalid_svm_peers(spec, needle):
+    with pytest.raises(topology.TopologyError, match=needle):
+        load_topology(spec)
 
 
 @pytest.mark.parametrize('spec,needle', [

@@ -31,6 +31,7 @@ SCHEMAS = {
     '/api/svm/svms': ('svm', 'Svm', True),
     '/api/svm/svms/{uuid}': ('svm', 'Svm', False),
     '/api/svm/peers': ('svm_peer', 'SvmPeer', True),
+    '/api/svm/peers/{uuid}': ('svm_peer', 'SvmPeer', False),
     '/api/network/ip/interfaces': ('ip_interface', 'IpInterface', True),
     '/api/network/ip/interfaces/{uuid}': ('ip_interface', 'IpInterface',
                                           False),
@@ -71,7 +72,8 @@ def test_every_get_route_has_a_schema():
 
 
 def populate(sim, api):
-    """Objects for every route: files of each type, a job, a policy."""
+    """Objects for every route: files of each type, a job, a policy, an
+    SVM peer relationship."""
     vol = 'vol_cinder_a'
     os.makedirs(os.path.join(vol_dir(sim, vol), 'dir'))
     write_file(sim, vol, 'dir/f', data=b'x' * 5000)
@@ -87,6 +89,9 @@ def populate(sim, api):
         'fixed': {'max_throughput_iops': 100}})
     api.patch(f'{sim.url}/api/storage/volumes/{vol_uuid(sim, vol)}/files/g',
               json={'qos_policy.name': 'p1'})
+    peer = api.post(sim.url + '/api/svm/peers', json={
+        'svm.name': 'vs0', 'name': 'vs1', 'applications': ['file_copy']})
+    assert peer.status_code == 202, peer.text
     cluster = sim.backend.cluster
     files = f'/api/storage/volumes/{vol_uuid(sim, vol)}/files'
     return {
@@ -94,6 +99,7 @@ def populate(sim, api):
             '/api/cluster/nodes/{uuid}': cluster.nodes[0]['uuid'],
             '/api/cluster/jobs/{uuid}': r.json()['job']['uuid'],
             '/api/svm/svms/{uuid}': cluster.svms[0].uuid,
+            '/api/svm/peers/{uuid}': cluster.peers[0].uuids()[1],
             '/api/network/ip/interfaces/{uuid}': cluster.svms[0].lifs[0][
                 'uuid'],
             '/api/storage/aggregates/{uuid}': cluster.aggregates[0]['uuid'],

@@ -36,7 +36,10 @@ def test_reset_keeps_topology_and_files(sim):
     vol = backend.volume_by_name('vol_cinder_a')
     backend.clone(vol, 'a', 'b')
     backend.qos.log_ems({'x': 1})
+    backend.cluster.create_peer(backend.svm('vs0'), backend.svm('vs1'),
+                                ['file_copy'])
     uuid_before = vol.uuid
     backend.reset()
     assert backend.jobs.all() == [] and backend.qos.ems_events == []
+    assert backend.cluster.peers == []  # the default topology has none
     assert backend.volume_by_name('vol_cinder_a').uuid == uuid_before

@@ -6,7 +6,7 @@ import os
 import pytest
 import requests
 from netapp_ontap.error import NetAppRestError
-from netapp_ontap.resources import FileClone, FileCopy
+from netapp_ontap.resources import FileClone, FileCopy, SvmPeer
 
 from netapp_eic.simulator import Simulator
 from tests.unit.simulator.helpers import (
@@ -132,6 +132,84 @@ class TestFileCopy:
         r = api.post(sim.url + '/api/storage/file/copy', json=body)
         assert r.status_code == 404
         assert os.listdir(vol_dir(sim, 'vol_cinder_b')) == []
+
+
+class TestCopyAcrossSvms:
+    """ONTAP copies a file to another SVM's FlexVol only when the two SVMs
+    are peered with the file-copy application (Cinder peers them first)."""
+
+    @staticmethod
+    def _peer(applications):
+        SvmPeer(svm={'name': 'vs0'}, peer={'svm': {'name': 'vs1'}},
+                applications=applications).post(poll_interval=0.05)
+
+    @staticmethod
+    def _copy(sim, api, query=''):
+        write_file(sim, 'vol_vs1', 'img', data=b'vs1 bytes' * 1000)
+        return api.post(sim.url + '/api/storage/file/copy' + query,
+                        json=copy_body(sim, 'img', 'img-copy', 'vol_vs1',
+                                       'vol_cinder_a'))
+
+    def test_refused_without_a_peer(self, sim, api):
+        r = self._copy(sim, api)
+        assert r.status_code == 400
+        error = r.json()['error']
+        assert (error['code'], error['target']) == ('6684679',
+                                                    'files_to_copy')
+        assert error['message'] == (
+            'File copy from SVM "vs1" to SVM "vs0" needs an SVM peer '
+            'relationship between them with the file-copy application; '
+            'there is none. Create one: "vserver peer create -vserver vs0 '
+            '-peer-vserver vs1 -applications file-copy" '
+            '(POST /api/svm/peers).')
+        assert os.listdir(vol_dir(sim, 'vol_cinder_a')) == []
+        assert sim.backend.jobs.all() == []
+
+    def test_refused_when_the_peer_lacks_file_copy(self, sim, api, conn):
+        self._peer(['snapmirror'])
+        r = self._copy(sim, api)
+        assert (r.status_code, r.json()['error']['code']) == (400, '6684679')
+        message = r.json()['error']['message']
+        assert '"vs1"' in message and '"vs0"' in message
+        assert 'theirs is peered with applications snapmirror' in message
+        assert ('vserver peer modify -vserver vs0 -peer-vserver vs1 '
+                '-applications snapmirror,file-copy') in message
+        assert os.listdir(vol_dir(sim, 'vol_cinder_a')) == []
+
+    def test_copies_with_file_copy_in_both_directions(self, sim, api, conn):
+        self._peer(['snapmirror', 'file_copy'])
+        src = write_file(sim, 'vol_vs1', 'img', 2 * MIB)
+        response = FileCopy(**copy_body(sim, 'img', 'img-copy', 'vol_vs1',
+                                        'vol_cinder_a')).post(
+            poll=True, poll_interval=0.05)
+        assert response.http_response.json()['state'] == 'success'
+        dst = os.path.join(vol_dir(sim, 'vol_cinder_a'), 'img-copy')
+        assert read(dst) == read(src)
+        r = api.post(sim.url + '/api/storage/file/copy?return_timeout=10',
+                     json=copy_body(sim, 'img-copy', 'back', 'vol_cinder_a',
+                                    'vol_vs1'))
+        assert r.status_code == 200, r.text
+        assert read(os.path.join(vol_dir(sim, 'vol_vs1'), 'back')) == read(
+            src)
+
+    def test_deleting_the_peer_refuses_again(self, sim, api, conn):
+        self._peer(['file_copy'])
+        uuid = sim.backend.cluster.peers[0].uuids()[1]
+        SvmPeer(uuid=uuid).delete(poll_interval=0.05)
+        assert self._copy(sim, api).status_code == 400
+
+    def test_deferred_refusal_is_a_failed_job(self, sim, api):
+        sim.add_fault(path='/api/storage/file/copy', defer_errors=True)
+        r = self._copy(sim, api, '?return_timeout=0')
+        assert r.status_code == 202
+        job = api.get(sim.url + r.json()['job']['_links']['self']['href'])
+        assert job.json()['state'] == 'failure'
+        assert job.json()['error']['code'] == '6684679'
+        assert 'vserver peer create -vserver vs0' in job.json()['message']
+        r = self._copy(sim, api, '?return_timeout=5')
+        assert r.status_code == 400 and set(r.json()) == {'error', 'job'}
+        assert r.json()['error']['code'] == '6684679'
+        assert os.listdir(vol_dir(sim, 'vol_cinder_a')) == []
 
 
 class TestSymlinkSources:
