@@ -7,9 +7,15 @@ Usage::
     with Simulator(seed=1) as sim:
         sim.url, sim.username, sim.password, sim.ca_file, sim.shares
 
+    with Simulator(seed=1, serve=False) as sim:  # no socket, no CA
+        with sim.connection():  # a netapp_ontap HostConnection
+            ...
+
 Layout: :mod:`.models` holds the state (inventory, files, clone and copy,
-jobs, QoS), :mod:`.api` what each surface answers, :mod:`.server` the HTTP
-server, :mod:`.faults` fault injection, :mod:`.simulator` the facade.
+jobs, QoS), :mod:`.api` what each surface answers, :mod:`.server` the
+request handling and the HTTP server, :mod:`.transport` the in-process
+``requests`` transport, :mod:`.faults` fault injection, :mod:`.simulator`
+the facade.
 
 Faults (``sim.add_fault(...)`` or ``POST /_sim/faults``) match on
 ``method`` and ``path`` (an fnmatch glob over the normalized path such as

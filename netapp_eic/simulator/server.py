@@ -1,16 +1,21 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""The HTTP(S) server: parse, authenticate, fault, dispatch, answer.
+"""Requests in, answers out: authenticate, fault, dispatch, encode; and
+the HTTP(S) server that carries them.
 
-Every request is checked for Basic auth, scoped to the SVM named by
-``X-Dot-SVM-Name`` (an unknown SVM is an error), matched against the
-injected faults (ONTAP paths and the copy offload endpoint only),
-dispatched through :data:`netapp_eic.simulator.api.ROUTER` and logged.
-Answers are HAL JSON unless the client asks for plain
+:func:`handle` is the whole of the simulator's answer to one request,
+whatever carries it: it checks Basic auth, scopes the request to the SVM
+named by ``X-Dot-SVM-Name`` (an unknown SVM is an error), matches it
+against the injected faults (ONTAP paths and the copy offload endpoint
+only), dispatches it through :data:`netapp_eic.simulator.api.ROUTER`,
+logs it and encodes the answer: HAL JSON unless the client asks for plain
 ``application/json`` (see :mod:`.api.hal`). Errors answer an ONTAP error
-body, never a traceback.
+body, never a traceback. The :class:`Handler` of the HTTP(S)
+:class:`Server` and the in-process transport
+(:mod:`netapp_eic.simulator.transport`) both call it.
 """
 
 import base64
+import dataclasses
 import hmac
 import http.server
 import json
@@ -20,6 +25,7 @@ import socket
 import socketserver
 import ssl
 import threading
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from netapp_eic.simulator import errors, query
@@ -34,6 +40,34 @@ FAULTED_CONTROL = ('/_sim/copyoffload',)
 UNLOGGED = ('/_sim/requests',)
 #: Scopes a request to one SVM (Cinder's "tunneling").
 SVM_HEADER = 'X-Dot-SVM-Name'
+#: A request's body, or a function that reads it (the HTTP handler reads
+#: the socket where a failure still gets an ONTAP error answer).
+Body = bytes | Callable[[], bytes]
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """An encoded answer: status, headers in order, body bytes."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class Headers:
+    """Request headers by case-insensitive name; the first of a repeated
+    header wins, as ``http.server`` reads them."""
+
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        self._values: dict[str, str] = {}
+        for name, value in items:
+            self._values.setdefault(name.lower(), value)
+
+    def get(self, name: str, default: str = '') -> str:
+        return self._values.get(name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._values
 
 
 def normalize_path(raw: str) -> tuple[str, str]:
@@ -45,8 +79,91 @@ def normalize_path(raw: str) -> tuple[str, str]:
     return path, query_string
 
 
+def handle(sim: 'Simulator', method: str, target: str,
+           headers: Iterable[tuple[str, str]], body: Body) -> Reply:
+    """The simulator's answer to ``method target`` (the raw path and query
+    string), whatever the transport: an ONTAP error body for any failure
+    of the request, never a traceback."""
+    request_headers = Headers(headers)
+    path, query_string = normalize_path(target)
+    params = query.parse_query(query_string)
+    try:
+        raw = body() if callable(body) else body
+        response = _respond(sim, method, path, params, request_headers, raw)
+    except errors.OntapError as e:
+        response = Response(e.status, e.body())
+    except Exception as e:  # never a traceback on the wire
+        LOG.exception('simulator failure on %s %s', method, path)
+        err = errors.InternalError(
+            f'Internal simulator error: {type(e).__name__}')
+        response = Response(err.status, err.body())
+    if path not in UNLOGGED:
+        sim.log_request(method, path, query_string, params, response.status)
+    return encode(response, request_headers)
+
+
+def _respond(sim: 'Simulator', method: str, path: str,
+             params: dict[str, str], headers: Headers,
+             raw: bytes) -> Response:
+    _check_auth(sim, headers)
+    req = Request(method, path, params, sim, raw_body=raw,
+                  content_type=headers.get('Content-Type'))
+    if raw and 'json' in req.content_type:
+        try:
+            req.body = json.loads(raw)
+        except ValueError:
+            raise errors.BadRequest('Invalid JSON body.') from None
+    if path.startswith('/api/'):
+        req.svm = _svm_scope(sim, headers)
+    if not path.startswith('/_sim/') or path in FAULTED_CONTROL:
+        req.effects = sim.faults.apply(method, path)
+    return ROUTER.dispatch(req)
+
+
+def _svm_scope(sim: 'Simulator', headers: Headers) -> str | None:
+    """The SVM of ``X-Dot-SVM-Name`` (it must exist), or None."""
+    if SVM_HEADER not in headers:
+        return None
+    name = headers.get(SVM_HEADER)
+    svm = sim.backend.cluster.svm_by_name(name)
+    if svm is None:
+        raise errors.NotFound(f'SVM "{name}" does not exist.',
+                              target=SVM_HEADER)
+    return svm.name
+
+
+def _check_auth(sim: 'Simulator', headers: Headers) -> None:
+    header = headers.get('Authorization')
+    expected = 'Basic ' + base64.b64encode(
+        (f'{sim.username}:{sim.password}').encode()).decode()
+    if not hmac.compare_digest(header.encode(), expected.encode()):
+        raise errors.Unauthorized('Authentication failed: wrong user '
+                                  'name or password.')
+
+
+def _wants_plain_json(headers: Headers) -> bool:
+    accept = headers.get('Accept').split(';')[0].strip()
+    return accept.lower() == 'application/json'
+
+
+def encode(response: Response, headers: Headers) -> Reply:
+    """``response`` as bytes: JSON bodies as HAL, or plain JSON without
+    links when the client's ``Accept`` asks for it."""
+    body = response.body
+    content_type = response.content_type
+    if not isinstance(body, bytes):
+        plain = _wants_plain_json(headers)
+        body = json.dumps(hal.strip_links(body) if plain else body).encode()
+        content_type = 'application/json' if plain else hal.CONTENT_TYPE
+    out = [('Content-Type', content_type),
+           ('Content-Length', str(len(body))), *response.headers.items()]
+    if response.status == 401:
+        out.append(('WWW-Authenticate', 'Basic realm="ontap-sim"'))
+    return Reply(response.status, out, body)
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
-    """Turns HTTP into a :class:`Request` and a :class:`Response` back."""
+    """Carries HTTP to :func:`handle` and its :class:`Reply` back."""
 
     protocol_version = 'HTTP/1.1'
     disable_nagle_algorithm = True
@@ -77,81 +194,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b''
 
     def _handle(self, method: str) -> None:
-        sim = self.server.sim
-        path, query_string = normalize_path(self.path)
-        params = query.parse_query(query_string)
-        try:
-            raw = self._read_body()
-            response = self._respond(sim, method, path, params, raw)
-        except errors.OntapError as e:
-            response = Response(e.status, e.body())
-        except Exception as e:  # never a traceback on the wire
-            LOG.exception('simulator failure on %s %s', method, path)
-            err = errors.InternalError(
-                f'Internal simulator error: {type(e).__name__}')
-            response = Response(err.status, err.body())
-        if path not in UNLOGGED:
-            sim.log_request(method, path, query_string, params,
-                            response.status)
-        self._send(response)
-
-    def _respond(self, sim: 'Simulator', method: str, path: str,
-                 params: dict[str, str], raw: bytes) -> Response:
-        self._check_auth(sim)
-        req = Request(method, path, params, sim, raw_body=raw,
-                      content_type=self.headers.get('Content-Type', ''))
-        if raw and 'json' in req.content_type:
-            try:
-                req.body = json.loads(raw)
-            except ValueError:
-                raise errors.BadRequest('Invalid JSON body.') from None
-        if path.startswith('/api/'):
-            req.svm = self._svm_scope(sim)
-        if not path.startswith('/_sim/') or path in FAULTED_CONTROL:
-            req.effects = sim.faults.apply(method, path)
-        return ROUTER.dispatch(req)
-
-    def _svm_scope(self, sim: 'Simulator') -> str | None:
-        """The SVM of ``X-Dot-SVM-Name`` (it must exist), or None."""
-        name = self.headers.get(SVM_HEADER)
-        if name is None:
-            return None
-        svm = sim.backend.cluster.svm_by_name(name)
-        if svm is None:
-            raise errors.NotFound(f'SVM "{name}" does not exist.',
-                                  target=SVM_HEADER)
-        return svm.name
-
-    def _wants_plain_json(self) -> bool:
-        accept = self.headers.get('Accept', '').split(';')[0].strip()
-        return accept.lower() == 'application/json'
-
-    def _check_auth(self, sim: 'Simulator') -> None:
-        header = self.headers.get('Authorization', '')
-        expected = 'Basic ' + base64.b64encode(
-            (f'{sim.username}:{sim.password}').encode()).decode()
-        if not hmac.compare_digest(header.encode(), expected.encode()):
-            raise errors.Unauthorized('Authentication failed: wrong user '
-                                      'name or password.')
-
-    def _send(self, response: Response) -> None:
-        body = response.body
-        content_type = response.content_type
-        if not isinstance(body, bytes):
-            plain = self._wants_plain_json()
-            body = json.dumps(hal.strip_links(body) if plain else body
-                              ).encode()
-            content_type = 'application/json' if plain else hal.CONTENT_TYPE
-        self.send_response(response.status)
-        self.send_header('Content-Type', content_type)
-        self.send_header('Content-Length', str(len(body)))
-        for name, value in response.headers.items():
+        reply = handle(self.server.sim, method, self.path,
+                       self.headers.items(), self._read_body)
+        self.send_response(reply.status)
+        for name, value in reply.headers:
             self.send_header(name, value)
-        if response.status == 401:
-            self.send_header('WWW-Authenticate', 'Basic realm="ontap-sim"')
         self.end_headers()
         if self.command != 'HEAD':
-            self.wfile.write(body)
+            self.wfile.write(reply.body)
 
 
 class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):

@@ -1,9 +1,12 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""Fixtures for the core's tests: the simulator over HTTPS, the real ONTAP
-client, a :class:`~tests.unit.core.fakes.FakeHost` over the simulator's
-FlexVol directories and a Glance stand-in; no Cinder."""
+"""Fixtures for the core's tests: the simulator, the real ONTAP client on
+its in-process transport, a :class:`~tests.unit.core.fakes.FakeHost` over
+the simulator's FlexVol directories and a Glance stand-in; no Cinder.
 
-from netapp_ontap import HostConnection
+The simulator starts its HTTPS server (and CA) only for a test that needs
+a real endpoint: the copy offload stand-in, a connection of its own to
+``sim.port``."""
+
 import pytest
 
 from netapp_eic import ontap as client_mod
@@ -18,15 +21,14 @@ from tests.unit.core.helpers import POOL_A, POOL_B, glance_on
 def sim(tmp_path):
     data_root = tmp_path / 'data'
     data_root.mkdir()
-    with Simulator(data_root=str(data_root), seed=3) as s:
+    with Simulator(data_root=str(data_root), seed=3, serve=False) as s:
         yield s
 
 
 @pytest.fixture
 def client(sim):
-    conn = HostConnection(sim.host, sim.username, sim.password,
-                          verify=sim.ca_file, port=sim.port)
-    return client_mod.OntapClient(conn, poll_initial_interval=0.01,
+    return client_mod.OntapClient(sim.connection(),
+                                  poll_initial_interval=0.01,
                                   poll_max_interval=0.1)
 
 
@@ -37,8 +39,7 @@ def host(sim):
 
 @pytest.fixture
 def settings():
-    return Settings(poll_initial_interval=0.01, poll_max_interval=0.1,
-                    visibility_timeout=2.0)
+    return Settings(visibility_timeout=2.0)
 
 
 @pytest.fixture

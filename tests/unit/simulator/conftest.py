@@ -1,9 +1,12 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""Fixtures for the simulator tests: a running Simulator and its clients."""
+"""Fixtures for the simulator tests: a running Simulator and its clients.
+
+``conn`` answers in-process; ``api`` (a plain ``requests`` session on
+``sim.url``) goes through the HTTPS server, which starts when a test first
+asks for an endpoint."""
 
 import pytest
 import requests
-from netapp_ontap import HostConnection
 
 from netapp_eic.simulator import Simulator
 
@@ -12,15 +15,14 @@ from netapp_eic.simulator import Simulator
 def sim(tmp_path):
     data_root = tmp_path / 'data'
     data_root.mkdir()
-    with Simulator(data_root=str(data_root), seed=42, job_ttl=300) as s:
+    with Simulator(data_root=str(data_root), seed=42, job_ttl=300,
+                   serve=False) as s:
         yield s
 
 
 @pytest.fixture
 def conn(sim):
-    connection = HostConnection(sim.host, sim.username, sim.password,
-                                verify=sim.ca_file, port=sim.port,
-                                poll_interval=0.05, poll_timeout=20)
+    connection = sim.connection(poll_interval=0.05, poll_timeout=20)
     with connection:
         yield connection
 

@@ -1,5 +1,11 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""The HTTP server: path normalization, auth, JSON errors, no tracebacks."""
+"""The request handling and the HTTP server: path normalization, auth,
+JSON errors, no tracebacks."""
+
+import base64
+import http.client
+import json
+import ssl
 
 import pytest
 from netapp_ontap import HostConnection
@@ -64,3 +70,50 @@ def test_request_log_records_status_and_query(sim, api):
     last = sim.request_log()[-1]
     assert (last['method'], last['path'], last['query'], last['status']) == (
         'GET', '/api/storage/nope', 'x=1', 404)
+
+
+def _basic(sim, password=None):
+    token = base64.b64encode(
+        f'{sim.username}:{password or sim.password}'.encode()).decode()
+    return ('Authorization', f'Basic {token}')
+
+
+def test_handle_without_a_transport(sim):
+    """One request, no socket: the reply the server would send."""
+    reply = server.handle(sim, 'GET', '/api//cluster/?fields=version',
+                          [_basic(sim), ('accept', 'application/json')], b'')
+    assert reply.status == 200
+    assert reply.headers == [('Content-Type', 'application/json'),
+                             ('Content-Length', str(len(reply.body)))]
+    assert json.loads(reply.body)['version']['generation'] == 9
+    assert sim.request_log()[-1]['path'] == '/api/cluster'
+    refused = server.handle(sim, 'GET', '/api/cluster',
+                            [_basic(sim, 'wrong')], b'')
+    assert refused.status == 401
+    assert ('WWW-Authenticate', 'Basic realm="ontap-sim"') in refused.headers
+
+
+def test_first_of_repeated_headers_wins(sim):
+    reply = server.handle(sim, 'GET', '/api/storage/volumes', [
+        _basic(sim), ('X-Dot-SVM-Name', 'vs1'), ('x-dot-svm-name', 'vs0')],
+        b'')
+    assert [r['name'] for r in json.loads(reply.body)['records']] == [
+        'vol_vs1']
+
+
+def test_unreadable_content_length_is_an_internal_error(sim):
+    conn = http.client.HTTPSConnection(
+        sim.host, sim.port, timeout=10,
+        context=ssl.create_default_context(cafile=sim.ca_file))
+    try:
+        conn.putrequest('POST', '/api/storage/file/clone')
+        conn.putheader(*_basic(sim))
+        conn.putheader('Content-Length', 'many')
+        conn.endheaders()
+        answer = conn.getresponse()
+        body = json.loads(answer.read())
+    finally:
+        conn.close()
+    assert answer.status == 500
+    assert body['error']['message'] == 'Internal simulator error: ValueError'
+    assert sim.request_log()[-1]['status'] == 500

@@ -10,8 +10,9 @@ from tests.unit.simulator.helpers import vol_dir, write_file
 
 
 def test_info_lists_connection_and_shares(sim):
+    url = sim.url  # starts the HTTPS server of the in-process fixture
     info = sim.info()
-    assert info['url'] == sim.url and info['control_url'] == sim.url + '/_sim'
+    assert info['url'] == url and info['control_url'] == url + '/_sim'
     assert (info['username'], info['password']) == (sim.username,
                                                     sim.password)
     assert info['ca_file'] == sim.ca_file and os.path.exists(sim.ca_file)
