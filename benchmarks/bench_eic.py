@@ -27,7 +27,7 @@ file, through ``OntapClient`` on an explicit ``HostConnection``. Each driver
 create is ``clone_image`` (plus the download flow when it declines); before
 every cold and download run the pool's cache entry, its record and the
 volume file are removed through the driver's mount, and the path taken
-(``driver.last_eic_outcome.path``) is checked.
+(the outcome the driver reports to its observers) is checked.
 
     python benchmarks/bench_eic.py [--runs N] [--sizes-mib 64,1024]
 """
@@ -52,9 +52,10 @@ sys.path.insert(
 
 from netapp_eic.core import cache as eic_cache
 from netapp_eic import ontap as eic_client
-from netapp_eic.core.types import Path
+from netapp_eic.core.types import Route
 from netapp_eic_testing import cinder as cinder_mod
 from netapp_eic_testing import images
+from netapp_eic_testing import outcomes as outcomes_mod
 from netapp_eic_testing import stack as stack_mod
 
 POOL = stack_mod.DEFAULT_SHARES[0]  # 127.0.0.1:/vol_cinder_a
@@ -143,6 +144,7 @@ class Bench:
         volume = self.volume(size_gib)
         meta = service.show(self.ctx, image_id)
         location = service.get_location(self.ctx, image_id)
+        outcomes_mod.recorder(driver)
         try:
             start = time.perf_counter()
             model, cloned = driver.clone_image(
@@ -162,7 +164,7 @@ class Bench:
         return seconds
 
     def _check(self, driver, volume, expected, cloned, hashed=None):
-        outcome = driver.last_eic_outcome
+        outcome = outcomes_mod.recorder(driver).get(volume.id)
         if outcome is None or outcome.path != expected:
             why = outcome and ('; '.join(
                 list(outcome.skipped) +
@@ -170,7 +172,7 @@ class Bench:
                 outcome.note)
             raise BenchError('expected path %s, driver took %s (%s)' % (
                 expected, outcome and outcome.path, why))
-        if cloned != (expected != Path.DOWNLOAD):
+        if cloned != (expected != Route.DOWNLOAD):
             raise BenchError('clone_image returned cloned=%s for path %s'
                              % (cloned, expected))
         if hashed is not None and hashed != (outcome.host_bytes > 0):
@@ -195,12 +197,12 @@ class Bench:
 
     def warm(self, service, image_id, size_gib, runs):
         self.make_cold(image_id)
-        self.create(service, image_id, size_gib, Path.FILE_COPY)
+        self.create(service, image_id, size_gib, Route.FILE_COPY)
         if not self.has_entry(image_id):
             raise BenchError('no cache entry after a File Copy create')
         try:
             return [self.create(service, image_id, size_gib,
-                                Path.CACHE_CLONE, hashed=False)
+                                Route.CACHE_CLONE, hashed=False)
                     for _ in range(runs)]
         finally:
             self.make_cold(image_id)
@@ -211,7 +213,7 @@ class Bench:
             for _ in range(runs):
                 self.make_cold(image_id)
                 times.append(self.create(self.glance, image_id, size_gib,
-                                         Path.DOWNLOAD))
+                                         Route.DOWNLOAD))
                 if not self.has_entry(image_id):
                     raise BenchError('the download did not register the '
                                      'image in the pool cache')
@@ -275,17 +277,17 @@ class Bench:
                 BARE_CLONE: self.bare_clone(in_pool, runs),
                 BARE_COPY: self.bare_copy(remote, runs),
                 COLD_CLONE: self.cold(self.glance_in_pool, in_pool, size_gib,
-                                      Path.DIRECT_CLONE, runs),
+                                      Route.DIRECT_CLONE, runs),
                 COLD_CLONE_NOVERIFY: self.cold(
                     self.glance_in_pool, in_pool, size_gib,
-                    Path.DIRECT_CLONE, runs, self.unverified, False),
+                    Route.DIRECT_CLONE, runs, self.unverified, False),
                 COLD_COPY: self.cold(self.glance, remote, size_gib,
-                                     Path.FILE_COPY, runs),
+                                     Route.FILE_COPY, runs),
                 COLD_COPY_NOVERIFY: self.cold(self.glance, remote, size_gib,
-                                              Path.FILE_COPY, runs,
+                                              Route.FILE_COPY, runs,
                                               self.unverified, False),
                 COLD_COPY_MOUNTED: self.cold(self.glance, remote, size_gib,
-                                             Path.FILE_COPY, runs,
+                                             Route.FILE_COPY, runs,
                                              self.glance_mounted),
                 WARM: self.warm(self.glance, remote, size_gib, runs),
                 DOWNLOAD: self.download(http, size_gib, runs),

@@ -37,10 +37,10 @@ is most of its cold time.
 
 A create is timed as Cinder's flow runs it: ``clone_image``, and when it
 declines, ``create_volume`` + ``copy_image_to_volume``. It is then checked:
-the path taken (netapp-eic's ``last_eic_outcome``; the in-tree driver's from
-the simulator's request log and its INFO lines) must be the one expected,
-else the run aborts; the volume file must have the volume's size and its
-image part the image's bytes (a digest). Scenarios:
+the path taken (netapp-eic's outcome, from its observer; the in-tree
+driver's from the simulator's request log and its INFO lines) must be the
+one expected, else the run aborts; the volume file must have the volume's
+size and its image part the image's bytes (a digest). Scenarios:
 
 * cold: no cache entry anywhere, Glance's file copied into the pool, at
   each ``--sizes``, with copy jobs (File Copy and copy offload) throttled

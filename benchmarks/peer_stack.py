@@ -26,6 +26,7 @@ from oslo_utils import units
 from netapp_eic.core import cache as eic_cache
 from netapp_eic.simulator import topology as topology_mod
 from netapp_eic_testing import cinder as cinder_mod
+from netapp_eic_testing import outcomes as outcomes_mod
 
 EIC = 'netapp-eic'
 INTREE = 'in-tree'
@@ -227,6 +228,8 @@ class Contender:
         """Cinder's create-from-image flow; returns ``cloned``."""
         meta = service.show(self.ctx, image_id)
         location = service.get_location(self.ctx, image_id)
+        if self.is_eic:
+            outcomes_mod.recorder(self.driver)
         model, cloned = self.driver.clone_image(self.ctx, volume, location,
                                                 meta, service)
         if cloned:
@@ -250,7 +253,8 @@ class Contender:
             cloned = self.flow(volume, service, image_id)
             seconds = time.perf_counter() - start
             requests = sim.request_log()
-            path = self.path_taken(cloned, requests, self.log.take())
+            path = self.path_taken(volume, cloned, requests,
+                                   self.log.take())
             if path != expected:
                 raise BenchError('%s, %s: expected the %s path, the driver '
                                  'took %s' % (self.label, what, expected,
@@ -261,11 +265,12 @@ class Contender:
         return Sample(seconds, len(requests), count(requests, COPY_POSTS),
                       path)
 
-    def path_taken(self, cloned, requests, lines):
-        """The path of the last create, with the reason when it declined."""
+    def path_taken(self, volume, cloned, requests, lines):
+        """The path of ``volume``'s create, with the reason when it
+        declined."""
         if not self.is_eic:
             return intree_path(cloned, requests, lines)
-        outcome = self.driver.last_eic_outcome
+        outcome = outcomes_mod.recorder(self.driver).get(volume.id)
         if outcome is None:
             return 'none (no outcome recorded)'
         if outcome.cloned != cloned:

@@ -80,8 +80,6 @@ def settings_from(configuration: typing.Any, conversion_disabled: bool,
         file_copy_return_timeout=min(
             conf.netapp_eic_file_copy_return_timeout,
             int(conf.netapp_eic_file_copy_timeout)),
-        poll_initial_interval=conf.netapp_eic_poll_initial_interval,
-        poll_max_interval=conf.netapp_eic_poll_max_interval,
         visibility_timeout=conf.netapp_eic_visibility_timeout,
         copyoffload_timeout=conf.netapp_eic_copyoffload_timeout or None,
         copyoffload_min_rate=conf.netapp_eic_copyoffload_min_rate_mib *

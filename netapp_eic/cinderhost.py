@@ -24,19 +24,28 @@ from netapp_eic import process
 
 
 class CinderHost:
-    """:class:`netapp_eic.core.host.Host` over a Cinder NFS driver."""
+    """:class:`netapp_eic.core.host.Host` over a Cinder NFS driver, from
+    what the driver hands it.
 
-    def __init__(self, driver: typing.Any) -> None:
-        self._driver = driver
+    :param mount_point: the driver's mount point of a share.
+    :param mounted_shares: the shares the driver has mounted now (its pools
+        and Glance's FlexVols).
+    :param as_root: whether the backend runs commands as root.
+    """
+
+    def __init__(self, mount_point: typing.Callable[[str], str],
+                 mounted_shares: typing.Callable[
+                     [], collections.abc.Sequence[str]],
+                 as_root: typing.Callable[[], bool]) -> None:
+        self._mount_point = mount_point
+        self._mounted_shares = mounted_shares
+        self._as_root = as_root
 
     def mount_point(self, share: str) -> str:
-        return str(self._driver._get_mount_point_for_share(share))
+        return str(self._mount_point(share))
 
     def mounted_shares(self) -> collections.abc.Sequence[str]:
-        pools = list(getattr(self._driver, '_mounted_shares', None) or ())
-        return pools + [share for share in
-                        getattr(self._driver, '_eic_image_shares', ())
-                        if share not in pools]
+        return self._mounted_shares()
 
     def run(self, argv: collections.abc.Sequence[str],
             timeout: float | None = None) -> None:
@@ -52,7 +61,7 @@ class CinderHost:
         try:
             image_utils.convert_image(
                 source, dest, 'raw', src_format=source_format,
-                run_as_root=self._driver._execute_as_root)
+                run_as_root=self._as_root())
         except (processutils.ProcessExecutionError,
                 cinder_exception.CinderException) as e:
             raise exception.ConversionFailed(reason=str(e)) from e

@@ -18,6 +18,7 @@ so the next create is a clone. The core reaches this host only through
 :class:`netapp_eic.cinderhost.CinderHost`.
 """
 
+import dataclasses
 import os
 import typing
 
@@ -42,13 +43,17 @@ from netapp_eic import ontap
 from netapp_eic.core import engine
 from netapp_eic.core import imagesize
 from netapp_eic.core import failure
-from netapp_eic.core.types import (CreateRequest, Outcome, Path,
+from netapp_eic.core.types import (CreateRequest, Outcome, Route,
                                    Registration, Settings)
 from netapp_eic import exception
 from netapp_eic import options
 from netapp_eic import support
 
 LOG = logging.getLogger(__name__)
+
+#: Called with each create's request and outcome
+#: (:meth:`NetAppEicNfsDriver.add_outcome_observer`).
+Observer = typing.Callable[[CreateRequest, Outcome], None]
 
 
 @interface.volumedriver
@@ -67,7 +72,6 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
     #: netapp-eic's version: what ``get_version()``, the start line and
     #: the pools' ``driver_version`` report.
     VERSION = netapp_eic.__version__
-    EIC_VERSION = VERSION
 
     def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
         # Without ``netapp_mode='proxy'`` (what Cinder's NetAppDriver
@@ -79,7 +83,7 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         self.configuration.append_config_values(options.eic_opts)
         self._eic: engine.Engine | None = None
         self._eic_image_shares: list[str] = []
-        self.last_eic_outcome: Outcome | None = None
+        self._outcome_observers: list[Observer] = []
         LOG.info('netapp-eic %(version)s: NetAppEicNfsDriver (Cinder '
                  '%(cinder)s NetApp ONTAP NFS driver %(parent)s with '
                  'Enhanced Instance Creation) for backend %(backend)s.',
@@ -98,10 +102,19 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         self._check_cinder_release()
         super().do_setup(context)
         self._eic = engine.Engine(self._make_ontap_client(),
-                                  cinderhost.CinderHost(self),
+                                  cinderhost.CinderHost(
+                                      self._get_mount_point_for_share,
+                                      self._eic_mounted_shares,
+                                      lambda: bool(self._execute_as_root)),
                                   self._eic_settings())
         self._eic_image_shares = self._mount_image_shares()
         _warn_if_lock_store_is_local()
+
+    def _eic_mounted_shares(self) -> list[str]:
+        """The pools and Glance's FlexVols mounted now."""
+        pools = list(self._mounted_shares or ())
+        return pools + [share for share in self._eic_image_shares
+                        if share not in pools]
 
     def _mount_image_shares(self) -> list[str]:
         """Mount ``netapp_eic_image_shares`` read-only; a share that
@@ -187,14 +200,15 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         except Exception as e:  # any failure here only means "download"
             failure.log_plan_failure(e, 'could not read the volume type',
                                      request.volume_id)
-            self.last_eic_outcome = Outcome(
-                Path.DOWNLOAD, failures=[('plan', failure.reason_of(e))])
+            self._observed(request, Outcome(
+                Route.DOWNLOAD, failures=(('plan', failure.reason_of(e)),)))
             return None, False
         outcome = self.eic.create(request)
         if outcome.cloned:
-            self._finish_clone(volume, request, outcome, volume_type)
-        self.last_eic_outcome = outcome
+            outcome = self._finish_clone(volume, request, outcome,
+                                         volume_type)
         self._log_outcome(request, outcome)
+        self._observed(request, outcome)
         if not outcome.cloned:
             return None, False
         admin_metadata = dict(volume.admin_metadata
@@ -204,11 +218,28 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
         return {'provider_location': request.pool, 'bootable': True,
                 'admin_metadata': admin_metadata}, True
 
+    def add_outcome_observer(self, observer: Observer) -> None:
+        """Call ``observer(request, outcome)`` after each create from an
+        image (``clone_image``), in that create's thread, with its
+        :class:`~netapp_eic.core.types.CreateRequest` and final
+        :class:`~netapp_eic.core.types.Outcome`: how the demo, the
+        benchmarks and the tests learn what a create did, concurrent
+        creates included. An observer's exception is logged, not raised.
+        """
+        self._outcome_observers.append(observer)
+
+    def _observed(self, request: CreateRequest, outcome: Outcome) -> None:
+        for observer in self._outcome_observers:
+            try:
+                observer(request, outcome)
+            except Exception:  # an observer never fails a create
+                LOG.exception('EIC outcome observer %r failed', observer)
+
     def _finish_clone(self, volume: typing.Any, request: CreateRequest,
-                      outcome: Outcome,
-                      volume_type: dict[str, typing.Any]) -> None:
+                      outcome: Outcome, volume_type: dict[str, typing.Any]
+                      ) -> Outcome:
         """Permissions and QoS of the new volume file; on failure the file
-        is removed and the outcome turned into a decline."""
+        is removed and the create declined (the outcome says why)."""
         extra_specs = volume_type.get('extra_specs') or {}
         try:
             self._set_rw_permissions(str(outcome.volume_file))
@@ -220,9 +251,10 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                                 'removing it, Cinder will download',
                                 {'vol': request.volume_id})
             self.eic.discard(request)
-            outcome.failures.append((str(outcome.path), str(e)))
-            outcome.path = Path.DOWNLOAD
-            outcome.volume_file = None
+            return dataclasses.replace(
+                outcome, path=Route.DOWNLOAD, volume_file=None,
+                failures=outcome.failures + ((str(outcome.path), str(e)),))
+        return outcome
 
     @staticmethod
     def _volume_type(volume: typing.Any) -> dict[str, typing.Any]:
@@ -249,7 +281,7 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
             super()._set_rw_permissions(path)
 
     def _log_outcome(self, request: CreateRequest, outcome: Outcome) -> None:
-        skipped = outcome.skipped + [
+        skipped = list(outcome.skipped) + [
             '%s failed: %s' % pair for pair in outcome.failures]
         LOG.info('EIC image %(image)s -> volume %(vol)s on pool %(pool)s: '
                  'path %(path)s%(details)s in %(secs).3f s; %(skipped)s',

@@ -34,6 +34,7 @@ from oslo_utils import units
 
 from netapp_eic_testing import cinder as cinder_mod
 from netapp_eic_testing import images
+from netapp_eic_testing import outcomes as outcomes_mod
 from netapp_eic_testing import stack as stack_mod
 
 POOL_A, POOL_B = stack_mod.DEFAULT_SHARES
@@ -66,6 +67,8 @@ class Demo:
         self.tool_driver = stack.driver(NetAppEicNfsDriver,
                                         backend=TOOL_BACKEND,
                                         **self.backends[TOOL_BACKEND])
+        self.outcomes = outcomes_mod.OutcomeRecorder(self.driver,
+                                                     self.tool_driver)
         self.glance_in_pool = stack.glance('vol_cinder_a', 'glance-images')
         self.glance = stack.glance('vol_glance', 'images')
         self.rows = []
@@ -112,7 +115,7 @@ class Demo:
         start = time.monotonic()
         model, cloned = driver.clone_image(self.ctx, volume, location, meta,
                                            service)
-        outcome = driver.last_eic_outcome
+        outcome = self.outcomes.of(volume.id)
         path, source = str(outcome.path), self._source(outcome)
         if cloned:
             volume.provider_location = model['provider_location']
@@ -140,9 +143,8 @@ class Demo:
         return text
 
     def _check(self, volume, meta, digest):
-        path = os.path.join(
-            self.driver._get_mount_point_for_share(volume.provider_location),
-            volume.name)
+        path = os.path.join(self.stack.share_dir(volume.provider_location),
+                            volume.name)
         size_ok = os.path.getsize(path) == volume.size * units.Gi
         return size_ok and images.raw_bytes_digest(
             path, 'raw', length=meta['virtual_size']) == digest

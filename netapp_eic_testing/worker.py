@@ -55,18 +55,20 @@ def _driver(spec):
 
 def _create(driver, ctx, objects, spec, n, results, lock):
     from netapp_eic_testing import cinder as cinder_mod
+    from netapp_eic_testing import outcomes as outcomes_mod
     volume = objects.Volume(
         context=ctx, size=1, status='creating', provider_location=None,
         host=cinder_mod.pool_host(spec['pools'][0], spec['backend'],
                                   spec['hostname']),
         display_name='%s-%d' % (spec['hostname'], n))
     volume.create()
+    outcomes = outcomes_mod.recorder(driver)
     start = time.monotonic()
     try:
         model, cloned = driver.clone_image(
             ctx, volume, spec['image_location'], spec['image_meta'], None)
         line = {'volume': volume.name, 'cloned': cloned,
-                'path': str(driver.last_eic_outcome.path),
+                'path': str(outcomes.of(volume.id).path),
                 'seconds': time.monotonic() - start}
     except Exception as e:  # reported to the parent, which fails the test
         line = {'volume': volume.name, 'error': repr(e)}

@@ -28,7 +28,7 @@ from netapp_ontap import host_connection
 from netapp_eic.cmd.localhost import LocalHost
 from netapp_eic.core import cache
 from netapp_eic.core import engine as engine_mod
-from netapp_eic.core.types import CreateRequest, Path, Settings
+from netapp_eic.core.types import CreateRequest, Route, Settings
 from netapp_eic import ontap
 
 POOL = '127.0.0.1:/vol_cinder_a'
@@ -139,16 +139,16 @@ class BenchRun:
         local = self.image('vol_cinder_a', 'glance-images')
         timings = [
             Timing(WARM, self.warm(remote)),
-            Timing(DIRECT, self.cold(local, Path.DIRECT_CLONE)),
-            Timing(FILE_COPY, self.cold(remote, Path.FILE_COPY)),
-            Timing(OFFLOAD, self.cold(remote, Path.COPY_OFFLOAD, tool=True)),
+            Timing(DIRECT, self.cold(local, Route.DIRECT_CLONE)),
+            Timing(FILE_COPY, self.cold(remote, Route.FILE_COPY)),
+            Timing(OFFLOAD, self.cold(remote, Route.COPY_OFFLOAD, tool=True)),
             Timing(BARE_CLONE, self.bare_clone(local)),
             Timing(BARE_COPY, self.bare_copy(remote)),
             Timing(DOWNLOAD, self.download(remote)),
         ]
         return timings
 
-    def create(self, image: Image, expected: Path, number: int,
+    def create(self, image: Image, expected: Route, number: int,
                tool: bool = False) -> float:
         name = 'volume-bench-%d' % number
         request = CreateRequest(
@@ -161,15 +161,15 @@ class BenchRun:
         if outcome.path is not expected:
             raise BenchError('expected path %s, took %s (%s)' % (
                 expected, outcome.path, '; '.join(
-                    outcome.skipped + ['%s failed: %s' % f
-                                       for f in outcome.failures])))
+                    list(outcome.skipped) + ['%s failed: %s' % f
+                                             for f in outcome.failures])))
         path = os.path.join(self.pool_dir, name)
         if number == 0:
             self.check_bytes(path, image, str(expected))
         os.unlink(path)
         return seconds
 
-    def cold(self, image: Image, expected: Path,
+    def cold(self, image: Image, expected: Route,
              tool: bool = False) -> list[float]:
         times = []
         for number in range(self.runs):
@@ -182,11 +182,11 @@ class BenchRun:
 
     def warm(self, image: Image) -> list[float]:
         self.forget(image)
-        self.create(image, Path.FILE_COPY, self.runs)
+        self.create(image, Route.FILE_COPY, self.runs)
         times = []
         for number in range(self.runs):
             self.status('cache clone: run %d of %d' % (number + 1, self.runs))
-            times.append(self.create(image, Path.CACHE_CLONE, number))
+            times.append(self.create(image, Route.CACHE_CLONE, number))
         self.forget(image)
         return times
 
@@ -211,9 +211,7 @@ class BenchRun:
                 src, ontap.ResolvedPath(self.flexvol.flexvol, dst),
                 settings.file_copy_return_timeout)
             if job is not None:
-                self.client.wait_job(job, settings.file_copy_timeout,
-                                     settings.poll_initial_interval,
-                                     settings.poll_max_interval)
+                self.client.wait_job(job, settings.file_copy_timeout)
         return [self._timed(copy, 'bare-copy', n, image)
                 for n in range(self.runs)]
 

@@ -25,7 +25,7 @@ from netapp_eic.cmd import progressbar
 from netapp_eic.core import cache as cache_mod
 from netapp_eic.core import host
 from netapp_eic.core import engine as engine_mod
-from netapp_eic.core.types import CreateRequest, Outcome, Path
+from netapp_eic.core.types import CreateRequest, Outcome, Route
 from netapp_eic import exception
 from netapp_eic.ontap import progress
 
@@ -197,7 +197,7 @@ class CacheWarm(_CacheCommand):
                     size_bytes=size, pool=share, image_meta=meta,
                     image_location=location))
                 rows.append(_warm_row(share, str(meta['id']), outcome))
-                if outcome.path is Path.DOWNLOAD:
+                if outcome.path is Route.DOWNLOAD:
                     self.exit_status = 1
         bar.close()
         return WARM_COLUMNS, rows
@@ -205,12 +205,12 @@ class CacheWarm(_CacheCommand):
 
 def _warm_row(share: str, image_id: str, outcome: Outcome
               ) -> tuple[typing.Any, ...]:
-    if outcome.path is Path.CACHE_CLONE:
+    if outcome.path is Route.CACHE_CLONE:
         return share, image_id, 'present', '%.3f' % outcome.seconds, ''
-    if outcome.path is Path.DOWNLOAD:
+    if outcome.path is Route.DOWNLOAD:
         why = ['%s failed: %s' % f for f in outcome.failures]
         return (share, image_id, 'not built', '%.3f' % outcome.seconds,
-                '; '.join(why + outcome.skipped))
+                '; '.join(why + list(outcome.skipped)))
     return (share, image_id, 'built by %s' % outcome.path,
             '%.3f' % outcome.seconds, outcome.source)
 

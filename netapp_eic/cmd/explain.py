@@ -18,7 +18,7 @@ from netapp_eic.cmd import base
 from netapp_eic.cmd import glance
 from netapp_eic.core import engine as engine_mod
 from netapp_eic.core import planner
-from netapp_eic.core.types import CreateRequest, Path
+from netapp_eic.core.types import CreateRequest, Route
 from netapp_eic import exception
 
 COLUMNS = ('Pool', 'Order', 'Path', 'Decision', 'Detail')
@@ -87,7 +87,7 @@ def plan_rows(share: str, the_plan: planner.Plan
     """Tried steps in order, then the skipped paths with their reason."""
     rows: list[tuple[typing.Any, ...]] = []
     for order, step in enumerate(the_plan.steps, 1):
-        if step.path is Path.DOWNLOAD:
+        if step.path is Route.DOWNLOAD:
             detail = 'Cinder downloads the image (last resort)'
         elif step.source is not None:
             detail = 'from %s' % step.source.label

@@ -8,11 +8,11 @@ Commands run without a shell and with a bound, images are converted by
 does, the simplest correct way, without Cinder.
 """
 
-import collections
 import collections.abc
 import contextlib
 import subprocess
-import threading
+
+from oslo_concurrency import lockutils
 
 from netapp_eic.core import host
 from netapp_eic import exception
@@ -37,9 +37,9 @@ class LocalHost:
                 sorted(unknown)))
         self.shares = dict(shares)
         self.mounted = list(mounted)
-        self._locks: dict[str, threading.Lock] = collections.defaultdict(
-            threading.Lock)
-        self._guard = threading.Lock()
+        # Named locks of this process, forgotten by the garbage collector
+        # once nobody holds or waits for them (oslo.concurrency's own).
+        self._locks = lockutils.Semaphores()
 
     def mount_point(self, share: str) -> str:
         try:
@@ -68,21 +68,14 @@ class LocalHost:
 
     @contextlib.contextmanager
     def lock(self, name: str) -> collections.abc.Iterator[None]:
-        with self._guard:
-            lock = self._locks[name]
-        with lock:
+        with self._locks.get(name):
             yield
 
     @contextlib.contextmanager
     def try_lock(self, name: str) -> collections.abc.Iterator[bool]:
-        with self._guard:
-            lock = self._locks[name]
-        with host.held_if_free(lock) as got:
+        with host.held_if_free(self._locks.get(name)) as got:
             yield got
 
     def forget_lock(self, name: str) -> None:
-        """Drop an unheld lock (a held one is someone's and stays)."""
-        with self._guard:
-            lock = self._locks.get(name)
-            if lock is not None and not lock.locked():
-                del self._locks[name]
+        """Nothing to do: an unheld lock is dropped by the garbage
+        collector (``lockutils.Semaphores``)."""

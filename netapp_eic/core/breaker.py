@@ -31,18 +31,6 @@ from netapp_eic.i18n import _
 LOG = logging.getLogger(__name__)
 
 
-@dataclasses.dataclass(frozen=True)
-class BreakerState:
-    """What ``netapp-eic doctor`` and the tests read of a breaker."""
-
-    #: 'closed', 'open' (skipped until ``retry_in``) or 'trying' (one
-    #: create is trying the means again).
-    state: str
-    failures: int
-    last_failure: str
-    retry_in: float
-
-
 class Breaker:
     """Skip a means for a while after it fails; see the module.
 
@@ -103,7 +91,7 @@ class Breaker:
             LOG.info('The %s worked again: its breaker is closed.',
                      self.name)
 
-    def state(self) -> BreakerState:
+    def state(self) -> 'BreakerState':
         with self._lock:
             return _state(self._failures, self._last_failure,
                           self._open_until - self.clock(), self._trying)
@@ -160,6 +148,18 @@ class Breaker:
             LOG.warning('Could not keep the %(name)s breaker state in '
                         '%(path)s: %(err)s', {'name': self.name,
                                               'path': self.store, 'err': e})
+
+
+@dataclasses.dataclass(frozen=True)
+class BreakerState:
+    """What ``netapp-eic doctor`` and the tests read of a breaker."""
+
+    #: 'closed', 'open' (skipped until ``retry_in``) or 'trying' (one
+    #: create is trying the means again).
+    state: str
+    failures: int
+    last_failure: str
+    retry_in: float
 
 
 def _state(failures: int, last_failure: str, retry_in: float,

@@ -12,6 +12,7 @@ run the steps (:mod:`~netapp_eic.core.steps`).
 """
 
 import contextlib
+import dataclasses
 import os
 import time
 import typing
@@ -26,12 +27,13 @@ from netapp_eic.core.context import Context
 from netapp_eic.core import facts
 from netapp_eic.core import failure
 from netapp_eic.core import host as host_mod
+from netapp_eic.core import jobkeeper
 from netapp_eic.core import materialize
 from netapp_eic.core import planner
 from netapp_eic.core import steps
 from netapp_eic.core.pools import Pool, Pools
 from netapp_eic.core import records
-from netapp_eic.core.types import (CreateRequest, ImageMeta, Outcome, Path,
+from netapp_eic.core.types import (CreateRequest, ImageMeta, Outcome, Route,
                                    Registration, Settings)
 from netapp_eic import exception
 
@@ -52,8 +54,22 @@ class Engine:
             settings.copyoffload_breaker_longest,
             store=settings.copyoffload_breaker_file)
         ctx = Context(client, host, self.pools, settings, self.tool_breaker)
-        self._facts = facts.FactGatherer(ctx)
-        self._steps = steps.StepRunner(ctx)
+        # The one place the engine's parts are built, each once.
+        self._cache = cachemanager.CacheManager(ctx)
+        self._jobs = jobkeeper.JobKeeper(client)
+        self._materializer = materialize.Materializer(ctx, self._jobs)
+        self._facts = facts.FactGatherer(ctx, self._cache)
+        self._steps = steps.StepRunner(ctx, self._cache, self._materializer)
+
+    @property
+    def cache_manager(self) -> cachemanager.CacheManager:
+        """The pools' image cache (entries, records, locks, budgets)."""
+        return self._cache
+
+    @property
+    def job_keeper(self) -> jobkeeper.JobKeeper:
+        """The ONTAP jobs this backend started and has yet to cancel."""
+        return self._jobs
 
     def plan(self, request: CreateRequest) -> planner.Plan:
         """The plan a create would follow; reads only, changes nothing."""
@@ -72,8 +88,8 @@ class Engine:
             found, dest = self._facts.gather(request)
         except Exception as e:  # any failure here only means "download"
             failure.log_plan_failure(e, 'could not plan', request.volume_id)
-            return Outcome(Path.DOWNLOAD, time.monotonic() - start,
-                           failures=[('plan', failure.reason_of(e))])
+            return Outcome(Route.DOWNLOAD, time.monotonic() - start,
+                           failures=(('plan', failure.reason_of(e)),))
         return self._follow(found, dest, request, start, self._steps.run)
 
     def warm(self, request: CreateRequest) -> Outcome:
@@ -92,14 +108,14 @@ class Engine:
                                         Outcome]) -> Outcome:
         """Plan from ``found`` and ``follow`` the plan into ``dest`` (a
         download, with the reasons, when there is no usable ``dest``)."""
-        the_plan = planner.plan(found)
+        plan = planner.plan(found)
         if dest is None:
-            outcome = Outcome(Path.DOWNLOAD, skipped=[
-                '%s: %s' % pair for pair in the_plan.skipped])
+            outcome = Outcome(Route.DOWNLOAD, skipped=tuple(
+                '%s: %s' % pair for pair in plan.skipped))
         else:
-            outcome = follow(the_plan, request, dest)
-        outcome.seconds = time.monotonic() - start
-        return outcome
+            outcome = follow(plan, request, dest)
+        return dataclasses.replace(outcome,
+                                   seconds=time.monotonic() - start)
 
     def discard(self, request: CreateRequest) -> None:
         """Remove the volume file of ``request`` (the driver could not
@@ -134,7 +150,7 @@ class Engine:
         the images seen with their Glance file in its FlexVol (a direct
         clone of them is possible there), most recently seen first."""
         pool = self.pools.get(share)
-        manager = self._steps.cache
+        manager = self._cache
         entries = [e for e in pool.cache.entries() if e.record is not None
                    and manager.servable(e.record)]
         entries.sort(key=lambda e: e.last_used, reverse=True)
@@ -161,7 +177,7 @@ class Engine:
         budgets. An entry being cloned from stays. Returns the image ids
         evicted."""
         pool = self.pools.get(share)
-        manager = self._steps.cache
+        manager = self._cache
         if image_id is None and older_than is None:
             return manager.evict(pool)
         ids = ([image_id] if image_id is not None else
@@ -176,12 +192,12 @@ class Engine:
         ``max_temp_age``; and cancel the File Copy jobs whose
         cancellation failed. Returns what was removed, by share."""
         removed: dict[str, list[str]] = {}
-        self._steps.make.jobs.cancel_orphans()
+        self._jobs.cancel_orphans()
         for pool in self.pools.mounted():
             try:
                 gone = [records.entry_name(i) for i in
-                        self._steps.cache.evict(pool)]
-                gone += self._steps.cache.clean(pool)
+                        self._cache.evict(pool)]
+                gone += self._cache.clean(pool)
                 gone += self._sweep(pool, max_temp_age)
             except (OSError, exception.EicError) as e:
                 failure.log_failure(e, 'Cache maintenance of pool %(pool)s '
@@ -221,5 +237,5 @@ class Engine:
                 return False
             LOG.info('Removing stale temporary file %(name)s from FlexVol '
                      '%(vol)s.', {'name': name, 'vol': pool.flexvol.name})
-            self._steps.make.delete(pool, name)
+            self._materializer.delete(pool, name)
         return True

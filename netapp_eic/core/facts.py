@@ -9,9 +9,10 @@ what the copy offload tool would need. :func:`netapp_eic.core.planner.plan`
 turns the result into steps.
 
 Every file a step would clone or copy is checked here already, through
-ONTAP and on the mount (:mod:`netapp_eic.core.trust`): a Glance location or
-cache entry that is a symbolic link (or not a regular file) is refused with
-its reason, and so is a destination volume name that exists as one.
+ONTAP and on the mount (:mod:`netapp_eic.core.sourcecheck`): a Glance
+location or cache entry that is a symbolic link (or not a regular file) is
+refused with its reason, and so is a destination volume name that exists as
+one.
 """
 
 import collections
@@ -26,11 +27,11 @@ from netapp_eic.core.context import Context
 from netapp_eic.core import imagecheck
 from netapp_eic.core import locations
 from netapp_eic.core import failure
-from netapp_eic.core import files
+from netapp_eic.core import nofollow
 from netapp_eic.core import planner
 from netapp_eic.core import records
 from netapp_eic.core.pools import Pool
-from netapp_eic.core import trust
+from netapp_eic.core import sourcecheck
 from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
                                    Settings, Source, SourceKind)
 from netapp_eic import exception
@@ -38,7 +39,6 @@ from netapp_eic import ontap
 
 LOG = logging.getLogger(__name__)
 
-RAW = 'raw'
 #: Images remembered per FlexVol as having their Glance file there.
 LOCAL_IMAGES_KEPT = 1000
 
@@ -57,12 +57,13 @@ def inspect(path: str, image_meta: ImageMeta, settings: Settings,
 class FactGatherer:
     """Collects :class:`~netapp_eic.core.planner.Facts` for a request."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context,
+                 cache: cachemanager.CacheManager) -> None:
         self.client = ctx.client
         self.pools = ctx.pools
         self.settings = ctx.settings
         self.tool_breaker = ctx.tool_breaker
-        self.cache = cachemanager.CacheManager(ctx)
+        self.cache = cache
         #: The images whose Glance file was found in a mounted FlexVol
         #: (where a direct clone of it is possible), by FlexVol UUID, most
         #: recently seen last; reported to the scheduler.
@@ -129,10 +130,10 @@ class FactGatherer:
         host file or to another tenant's volume) is never written through.
         """
         path = dest.local(request.volume_name)
-        kind = files.existing_kind(path, dest.mount_dir)
+        kind = nofollow.existing_kind(path, dest.mount_dir)
         if kind is None:
             return None
-        problem = (files.regular_problem(path, dest.mount_dir)
+        problem = (nofollow.regular_problem(path, dest.mount_dir)
                    if kind == 'a regular file' else 'it is %s' % kind)
         if problem is None:
             return None  # an earlier attempt's file: overwritten
@@ -174,7 +175,7 @@ class FactGatherer:
                 continue
             mounted = mounts.get(resolved.flexvol.uuid)
             try:
-                trust.require_regular(
+                sourcecheck.require_regular(
                     self.client, resolved.flexvol, resolved.path,
                     mounted.mount_dir if mounted is not None else None)
             except exception.EicError as e:
@@ -184,7 +185,7 @@ class FactGatherer:
                 continue
             source = Source(SourceKind.IMAGE, resolved.flexvol.svm,
                             resolved.flexvol.name, resolved.path, loc.host,
-                            loc.url)
+                            loc.url, volume=resolved.flexvol)
             if mounted is not None:
                 local_files.append((mounted.local(resolved.path),
                                     mounted.mount_dir))
@@ -212,14 +213,15 @@ class FactGatherer:
         check = inspect(path, request.image_meta, self.settings, root)
         if not check.ok:
             return check.reason
-        return trust.size_problem(check.virtual_size, request, self.settings)
+        return sourcecheck.size_problem(check.virtual_size, request,
+                                        self.settings)
 
     def _declared_problem(self, image_meta: ImageMeta) -> str | None:
         disk_format = image_meta.get('disk_format')
         if disk_format not in imagecheck.SUPPORTED_FORMATS:
             return 'disk_format %s is not supported by the fast paths' % (
                 disk_format)
-        if disk_format != RAW and not self.settings.convert_images:
+        if disk_format != imagecheck.RAW and not self.settings.convert_images:
             return 'image conversion is disabled and the image is %s' % (
                 disk_format)
         return None
@@ -239,7 +241,7 @@ class FactGatherer:
             yield Source(SourceKind.CACHE, pool.flexvol.svm,
                          pool.flexvol.name, name, pool.ip,
                          '%s/%s' % (pool.share, name),
-                         verified=found.record.verified)
+                         verified=found.record.verified, volume=pool.flexvol)
 
     def _tool_facts(self, dest: Pool, sources: tuple[Source, ...]
                     ) -> dict[str, typing.Any]:
@@ -283,7 +285,7 @@ def entry_problem(pool: Pool, image_id: str) -> str | None:
     with one link on the mount (ONTAP's view is checked before the clone or
     copy itself)."""
     name = records.entry_name(image_id)
-    problem = files.regular_problem(pool.local(name), pool.mount_dir)
+    problem = nofollow.regular_problem(pool.local(name), pool.mount_dir)
     if problem:
         return 'cache entry %s in FlexVol %s refused: %s' % (
             name, pool.flexvol.name, problem)

@@ -17,7 +17,7 @@ Detection is oslo.utils' format inspector (``InspectWrapper``, as
 ``detect_file_format`` uses it), which stops reading as soon as the format
 is decided (a few hundred KiB at most for the formats accepted here), so a
 huge or hostile file costs no more than its headers. The file is opened
-without following links (:func:`netapp_eic.core.files.open_regular`): a
+without following links (:func:`netapp_eic.core.nofollow.open_regular`): a
 symbolic link is refused, never inspected, and the size and headers read
 are those of the one descriptor.
 """
@@ -29,16 +29,18 @@ import typing
 from oslo_log import log as logging
 from oslo_utils.imageutils import format_inspector
 
-from netapp_eic.core import files
+from netapp_eic.core import nofollow
 from netapp_eic import exception
 
 LOG = logging.getLogger(__name__)
 
 #: Declared formats the fast path accepts.
-SUPPORTED_FORMATS = ('raw', 'qcow2')
+#: Glance's ``disk_format`` of a raw image, and what a conversion makes.
+RAW = 'raw'
+SUPPORTED_FORMATS = (RAW, 'qcow2')
 
 #: Detected formats that are raw data (a partitioned disk is still raw).
-_RAW_COMPATIBLE = ('raw', 'gpt')
+_RAW_COMPATIBLE = (RAW, 'gpt')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +73,7 @@ def _detect(path: str, root: str | None
     :raises OSError: the file cannot be read.
     :raises ImageFormatError: no single format could be decided.
     """
-    with files.open_regular(path, root) as image:
+    with nofollow.open_regular(path, root) as image:
         size = os.fstat(image.fileno()).st_size
         wrapper = format_inspector.InspectWrapper(image)
         inspector = None
@@ -102,7 +104,7 @@ def _safety_failure(inspector: format_inspector.FileInspector
 
 def _format_mismatch(declared: str, detected: str) -> str | None:
     """Reason the declared and detected formats disagree, or None."""
-    if declared == 'raw' and detected in _RAW_COMPATIBLE:
+    if declared == RAW and detected in _RAW_COMPATIBLE:
         return None
     if declared == detected:
         return None
@@ -151,14 +153,14 @@ def inspect_image(path: str, declared_format: str | None,
     size = _virtual_size(inspector, file_size)
     checks = (
         _format_mismatch(typing.cast(str, declared_format), detected),
-        _safety_failure(inspector) if detected != 'raw' else None,
+        _safety_failure(inspector) if detected != RAW else None,
     )
     for failure in checks:
         if failure:
             return _refuse(failure, detected, size)
     if detected == 'qcow2' and not allow_conversion:
         return _refuse('image conversion is disabled', detected, size)
-    reported = 'raw' if detected in _RAW_COMPATIBLE else detected
+    reported = RAW if detected in _RAW_COMPATIBLE else detected
     return ImageCheck(ok=True, detected_format=reported, virtual_size=size,
                       reason=f'{detected} image passed the checks')
 

@@ -47,7 +47,7 @@ class JobKeeper:
         anything goes wrong (timeout, failure, interruption).
 
         ``on_poll`` follows the copy's progress (see
-        :meth:`~netapp_eic.ontap.jobs.JobCalls.wait_job`).
+        :meth:`~netapp_eic.ontap.jobcalls.JobCalls.wait_job`).
 
         :raises OntapApiError, OntapJobFailed, OntapJobTimeout: the copy
             did not complete.
@@ -59,8 +59,6 @@ class JobKeeper:
             return
         try:
             self.client.wait_job(job, settings.file_copy_timeout,
-                                 settings.poll_initial_interval,
-                                 settings.poll_max_interval,
                                  on_poll=on_poll)
         except BaseException:
             with excutils.save_and_reraise_exception():

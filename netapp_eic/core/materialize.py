@@ -10,7 +10,7 @@ ONTAP File Copy or the copy offload tool from another FlexVol, and
 creates is removed again when it fails (through ONTAP, else through the
 mount).
 
-Nothing is trusted on the way (:mod:`netapp_eic.core.trust`): the source
+Nothing is trusted on the way (:mod:`netapp_eic.core.sourcecheck`): the source
 must be a regular file as ONTAP and the mount see it, before and after the
 copy; the virtual size must fit the volume and the configured maximum
 before any conversion or use; and the bytes are hashed against Glance's
@@ -21,6 +21,7 @@ that was verified already. The result says whether they were
 
 import dataclasses
 import re
+import typing
 
 from oslo_log import log as logging
 from oslo_utils import excutils
@@ -30,21 +31,20 @@ from netapp_eic.ontap import progress
 from netapp_eic.core import cache
 from netapp_eic.core.context import Context
 from netapp_eic.core import facts as facts_mod
-from netapp_eic.core import files
+from netapp_eic.core import nofollow
 from netapp_eic.core import imagecheck
-from netapp_eic.core import jobs
+from netapp_eic.core import jobkeeper
 from netapp_eic.core import planner
-from netapp_eic.core import trust
+from netapp_eic.core import sourcecheck
 from netapp_eic.core import verify
 from netapp_eic.core import visibility
 from netapp_eic.core.pools import Pool
-from netapp_eic.core.types import CreateRequest, Outcome, Path
+from netapp_eic.core.types import CreateRequest, Route
 from netapp_eic.core.types import Source
 from netapp_eic import exception
 
 LOG = logging.getLogger(__name__)
 
-RAW = 'raw'
 
 #: Image ids that may appear in a temporary file name.
 _SAFE_ID = re.compile(r'[0-9A-Za-z][0-9A-Za-z-]{0,63}')
@@ -70,98 +70,131 @@ def image_of_temp(name: str) -> str | None:
 
 @dataclasses.dataclass(frozen=True)
 class RawFile:
-    """A checked raw file in the destination FlexVol's root.
+    """A checked raw file in the destination FlexVol's root, and how it was
+    made.
 
     ``verified`` is True when its bytes were checked against Glance's hash
-    (or were copied from a cache entry whose bytes were).
+    (or were copied from a cache entry whose bytes were); ``verified_by``
+    says by what. ``source`` names the file it came from,
+    ``converted_from`` the format a conversion on this host read, and
+    ``host_bytes`` the bytes this host read (hashing, conversion).
     """
 
     name: str
     verified: bool
+    source: str = ''
+    verified_by: str = ''
+    host_bytes: int = 0
+    converted_from: str = ''
+
+
+class Scratch:
+    """The temporary files a step creates in one FlexVol: every one is
+    removed when the step ends, except the one it keeps (its result)."""
+
+    def __init__(self, delete: typing.Callable[[Pool, str], None],
+                 dest: Pool) -> None:
+        self._delete = delete
+        self._dest = dest
+        self._names: list[str] = []
+
+    def new(self, purpose: str, image_id: str) -> str:
+        name = temp_for(purpose, image_id)
+        self._names.append(name)
+        return name
+
+    def keep(self, name: str) -> None:
+        self._names.remove(name)
+
+    def __enter__(self) -> 'Scratch':
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for name in self._names:
+            self._delete(self._dest, name)
 
 
 class Materializer:
     """Builds the raw temporary file a step starts from."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, job_keeper: jobkeeper.JobKeeper) -> None:
         self.client = ctx.client
         self.host = ctx.host
         self.pools = ctx.pools
         self.settings = ctx.settings
         self.tool_breaker = ctx.tool_breaker
-        self.jobs = jobs.JobKeeper(ctx.client)
+        self.jobs = job_keeper
 
     def raw_file(self, step: planner.Step, dest: Pool,
-                 request: CreateRequest, outcome: Outcome) -> RawFile:
+                 request: CreateRequest) -> RawFile:
         """A checked raw file holding the image in ``dest``'s root;
-        everything created is removed on failure."""
-        created: list[str] = []
+        everything else created on the way is removed (all of it on
+        failure)."""
         source = _source_of(step)
-        outcome.source = source.describe()
-        try:
-            if step.path is Path.DIRECT_CLONE:
-                raw = self._direct(source, dest, created, request, outcome)
+        with Scratch(self.delete, dest) as scratch:
+            if step.path is Route.DIRECT_CLONE:
+                raw = self._direct(source, dest, scratch, request)
             else:
                 if step.make_peer:
                     self._make_peer(dest, source)
-                raw = self._copied(step.path, source, dest, created,
-                                   request, outcome)
-            created.remove(raw.name)
-            return raw
-        finally:
-            for leftover in created:
-                self.delete(dest, leftover)
+                raw = self._copied(step.path, source, dest, scratch, request)
+            scratch.keep(raw.name)
+        return dataclasses.replace(raw, source=source.describe())
 
-    def _direct(self, source: Source, dest: Pool, created: list[str],
-                request: CreateRequest, outcome: Outcome) -> RawFile:
+    def _direct(self, source: Source, dest: Pool, scratch: Scratch,
+                request: CreateRequest) -> RawFile:
         """Clone the Glance file into a temporary name first (constant
         time), then inspect, hash and convert that clone: the bytes checked
         are the bytes used, whatever happens to the Glance file."""
-        trust.require_regular(self.client, dest.flexvol, source.path,
-                              dest.mount_dir)
-        tmp = temp_for('clone', request.image_id)
-        created.append(tmp)
+        sourcecheck.require_regular(self.client, dest.flexvol, source.path,
+                                    dest.mount_dir)
+        tmp = scratch.new('clone', request.image_id)
         self.client.clone_file(dest.flexvol, source.path, tmp)
-        return self._checked(dest, tmp, created, request, outcome, False)
+        return self._checked(dest, tmp, scratch, request, 'cloned')
 
-    def _copied(self, path: Path, source: Source, dest: Pool,
-                created: list[str], request: CreateRequest,
-                outcome: Outcome) -> RawFile:
+    def _copied(self, path: Route, source: Source, dest: Pool,
+                scratch: Scratch, request: CreateRequest) -> RawFile:
         """Copy ``source`` in from another FlexVol, hashing the source
         through this host's mount meanwhile when it has one."""
-        src_vol = self.pools.flexvol(source.svm, source.flexvol)
+        src_vol = (source.volume or
+                   self.pools.flexvol(source.svm, source.flexvol))
         mount = self._mount_of(src_vol)
-        before = trust.require_regular(
+        before = sourcecheck.require_regular(
             self.client, src_vol, source.path,
             mount.mount_dir if mount is not None else None)
-        if source.is_cache or request.image_meta.get('disk_format') == RAW:
-            trust.check_size(before.size, request, self.settings)
+        if (source.is_cache or
+                request.image_meta.get('disk_format') == imagecheck.RAW):
+            sourcecheck.check_size(before.size, request, self.settings)
         hashing = None
         if not source.is_cache and mount is not None:
             hashing = self._start_hash(mount.local(source.path),
-                                       mount.mount_dir, request, outcome)
+                                       mount.mount_dir, request)
         try:
-            tmp = self._copy_in(path, source, src_vol, dest, created,
+            tmp = self._copy_in(path, source, src_vol, dest, scratch,
                                 request.image_id)
             if hashing is not None:
                 hashing.check()
                 if not hashing.unchanged():
                     raise _changed(src_vol, source)
-                outcome.verified = ('%s of the Glance file, during the '
-                                    'copy' % hashing.want.algo)
         except BaseException:
             with excutils.save_and_reraise_exception():
                 if hashing is not None:
                     hashing.cancel()
         self._unchanged(src_vol, source, before)
         if source.is_cache:
-            trust.check_size(files.size_of(dest.local(tmp), dest.mount_dir),
-                             request, self.settings)
-            if source.verified:
-                outcome.verified = 'inherited from the entry copied'
-            return RawFile(tmp, source.verified)
-        return self._checked(dest, tmp, created, request, outcome,
-                             hashing is not None)
+            sourcecheck.check_size(
+                nofollow.size_of(dest.local(tmp), dest.mount_dir), request,
+                self.settings)
+            return RawFile(tmp, source.verified, verified_by=(
+                'inherited from the entry copied' if source.verified
+                else ''))
+        if hashing is None:
+            return self._checked(dest, tmp, scratch, request, 'copied')
+        raw = self._checked(dest, tmp, scratch, request, None)
+        return dataclasses.replace(
+            raw, verified=True, host_bytes=raw.host_bytes + hashing.size,
+            verified_by='%s of the Glance file, during the copy' % (
+                hashing.want.algo))
 
     def _make_peer(self, dest: Pool, source: Source) -> None:
         """The SVM peer relationship a File Copy from ``source``'s SVM
@@ -187,8 +220,8 @@ class Materializer:
                 (before.size, before.modified_time)):
             raise _changed(vol, source)
 
-    def _start_hash(self, path: str, root: str, request: CreateRequest,
-                    outcome: Outcome) -> verify.Hashing | None:
+    def _start_hash(self, path: str, root: str, request: CreateRequest
+                    ) -> verify.Hashing | None:
         """Start hashing ``path`` against Glance's record; None when
         verification is off or Glance recorded no hash (logged once)."""
         if not self.settings.verify_content:
@@ -198,15 +231,12 @@ class Materializer:
             verify.note_unverified(request.image_id,
                                    'Glance records no hash of its data')
             return None
-        hashing = verify.Hashing(path, root, want, request.image_id)
-        outcome.host_bytes += hashing.size
-        return hashing
+        return verify.Hashing(path, root, want, request.image_id)
 
-    def _copy_in(self, path: Path, source: Source, src_vol: ontap.FlexVol,
-                 dest: Pool, created: list[str], image_id: str) -> str:
-        tmp = temp_for('copy', image_id)
-        created.append(tmp)
-        if path is Path.COPY_OFFLOAD:
+    def _copy_in(self, path: Route, source: Source, src_vol: ontap.FlexVol,
+                 dest: Pool, scratch: Scratch, image_id: str) -> str:
+        tmp = scratch.new('copy', image_id)
+        if path is Route.COPY_OFFLOAD:
             self._copy_with_tool(source, src_vol, dest, tmp)
         else:
             src = ontap.ResolvedPath(src_vol, source.path)
@@ -245,56 +275,56 @@ class Materializer:
         info = self.client.file_info(where.flexvol, where.path)
         return None if info is None else info.size
 
-    def _checked(self, dest: Pool, name: str, created: list[str],
-                 request: CreateRequest, outcome: Outcome,
-                 verified: bool) -> RawFile:
+    def _checked(self, dest: Pool, name: str, scratch: Scratch,
+                 request: CreateRequest, hash_as: str | None) -> RawFile:
         """``name`` if it is a safe raw image of an acceptable size, else
-        its conversion; hashed (beside the conversion) unless
-        ``verified``."""
+        its conversion; hashed (beside the conversion) as "the ``hash_as``
+        file" unless ``hash_as`` is None (its bytes were verified during
+        the copy)."""
         check = facts_mod.inspect(dest.local(name), request.image_meta,
                                   self.settings, dest.mount_dir)
         if not check.ok or not check.detected_format:
             raise exception.ImageUnsafe(image_id=request.image_id,
                                         reason=check.reason)
-        trust.check_size(check.virtual_size, request, self.settings)
+        sourcecheck.check_size(check.virtual_size, request, self.settings)
         hashing = None
-        if not verified:
+        if hash_as is not None:
             hashing = self._start_hash(dest.local(name), dest.mount_dir,
-                                       request, outcome)
+                                       request)
         try:
-            result = name
-            if check.detected_format != RAW:
-                result = self._convert(dest, name, created, request,
-                                       outcome, check.detected_format)
+            raw = RawFile(name, hash_as is None)
+            if check.detected_format != imagecheck.RAW:
+                raw = self._convert(dest, name, scratch, request,
+                                    check.detected_format)
             if hashing is not None:
                 hashing.check()
-                outcome.verified = '%s of the %s file' % (
-                    hashing.want.algo, 'cloned' if name.startswith(
-                        cache.TEMP_PREFIX + 'clone') else 'copied')
+                raw = dataclasses.replace(
+                    raw, verified=True,
+                    host_bytes=raw.host_bytes + hashing.size,
+                    verified_by='%s of the %s file' % (hashing.want.algo,
+                                                       hash_as))
         except BaseException:
             with excutils.save_and_reraise_exception():
                 if hashing is not None:
                     hashing.cancel()
-        return RawFile(result, verified or hashing is not None)
+        return raw
 
-    def _convert(self, dest: Pool, name: str, created: list[str],
-                 request: CreateRequest, outcome: Outcome,
-                 source_format: str) -> str:
+    def _convert(self, dest: Pool, name: str, scratch: Scratch,
+                 request: CreateRequest, source_format: str) -> RawFile:
         """qemu-img convert on this host, once per (image, pool), of a
         file this step made (never of the Glance file itself)."""
         src_path = dest.local(name)
-        tmp = temp_for('convert', request.image_id)
-        created.append(tmp)
+        tmp = scratch.new('convert', request.image_id)
         self.host.convert_image(src_path, dest.local(tmp), source_format)
-        outcome.host_bytes += files.size_of(src_path, dest.mount_dir)
-        outcome.converted_from = source_format
-        result = imagecheck.inspect_image(dest.local(tmp), RAW,
+        result = imagecheck.inspect_image(dest.local(tmp), imagecheck.RAW,
                                           root=dest.mount_dir)
         if not result.ok:
             raise exception.ImageUnsafe(image_id=request.image_id,
                                         reason=result.reason)
-        trust.check_size(result.virtual_size, request, self.settings)
-        return tmp
+        sourcecheck.check_size(result.virtual_size, request, self.settings)
+        return RawFile(tmp, False,
+                       host_bytes=nofollow.size_of(src_path, dest.mount_dir),
+                       converted_from=source_format)
 
     def delete(self, dest: Pool, name: str) -> None:
         """Remove ``name`` from ``dest`` through ONTAP, else (REST down,
@@ -309,7 +339,7 @@ class Materializer:
                         '%(vol)s (%(err)s); removing it through the mount.',
                         {'name': name, 'vol': dest.flexvol.name, 'err': e})
         try:
-            files.unlink_in(dest.mount_dir, name)
+            nofollow.unlink_in(dest.mount_dir, name)
         except (OSError, exception.EicError) as e:
             LOG.error('Could not remove %(name)s from FlexVol %(vol)s '
                       'through the mount either, it is left behind: '

@@ -20,7 +20,13 @@ _T = TypeVar('_T')
 
 
 def green_threads() -> bool:
-    """Whether eventlet has patched ``threading`` in this process."""
+    """Whether eventlet has patched ``threading`` in this process.
+
+    Not oslo.utils' ``eventletutils.is_monkey_patched``: that module
+    imports eventlet (and its deprecation warning) into every process that
+    imports it, the command line and the core's tests included; this only
+    asks an eventlet that is already there.
+    """
     patcher = sys.modules.get('eventlet.patcher')
     return bool(patcher is not None and patcher.is_monkey_patched('thread'))
 

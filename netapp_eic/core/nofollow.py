@@ -16,7 +16,7 @@ this module:
   link (``fstat`` of the open descriptor: no window between check and use).
 
 The ONTAP side of the same rule (the file type ONTAP reports) is
-:mod:`netapp_eic.core.trust`'s.
+:mod:`netapp_eic.core.sourcecheck`'s.
 """
 
 import errno

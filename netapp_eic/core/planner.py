@@ -12,7 +12,7 @@ for logs and for a CLI that wants to show what would happen.
 
 import dataclasses
 
-from netapp_eic.core.types import CacheState, Path, Source
+from netapp_eic.core.types import CacheState, Route, Source
 
 # The copy offload tool needs ONTAP 8.2 or later (NetApp's documentation).
 COPY_OFFLOAD_MIN_VERSION = (8, 2, 0)
@@ -57,11 +57,14 @@ class Facts:
 @dataclasses.dataclass(frozen=True)
 class Step:
     """One planned attempt: a path and the file it starts from;
-    ``make_peer`` says to create the SVM peer a File Copy needs first."""
+    ``make_peer`` says to create the SVM peer a File Copy needs first,
+    ``adopt`` to check and adopt the in-tree driver's cache entry before
+    cloning it."""
 
-    path: Path
+    path: Route
     source: Source | None = None
     make_peer: bool = False
+    adopt: bool = False
 
     def describe(self) -> str:
         if self.source is None:
@@ -78,43 +81,44 @@ class Plan:
 
     facts: Facts
     steps: tuple[Step, ...]
-    skipped: tuple[tuple[Path, str], ...]
+    skipped: tuple[tuple[Route, str], ...]
 
 
 def plan(facts: Facts) -> Plan:
     """Order the paths for ``facts``; the download always ends the list."""
     steps: list[Step] = []
-    skipped: list[tuple[Path, str]] = []
+    skipped: list[tuple[Route, str]] = []
     if facts.dest_problem:
-        for path in (Path.CACHE_CLONE, Path.DIRECT_CLONE, Path.FILE_COPY):
+        for path in (Route.CACHE_CLONE, Route.DIRECT_CLONE, Route.FILE_COPY):
             skipped.append((path, facts.dest_problem))
-        return Plan(facts, (Step(Path.DOWNLOAD),), tuple(skipped))
+        return Plan(facts, (Step(Route.DOWNLOAD),), tuple(skipped))
     _plan_cache(facts, steps, skipped)
     _plan_direct(facts, steps, skipped)
     _plan_copies(facts, steps, skipped)
-    steps.append(Step(Path.DOWNLOAD))
+    steps.append(Step(Route.DOWNLOAD))
     return Plan(facts, tuple(steps), tuple(skipped))
 
 
-Skipped = list[tuple[Path, str]]
+Skipped = list[tuple[Route, str]]
 
 
 def _plan_cache(facts: Facts, steps: list[Step], skipped: Skipped) -> None:
     if facts.cache_state in (CacheState.FRESH, CacheState.LEGACY):
-        steps.append(Step(Path.CACHE_CLONE))
+        steps.append(Step(Route.CACHE_CLONE,
+                          adopt=facts.cache_state is CacheState.LEGACY))
     else:
-        skipped.append((Path.CACHE_CLONE, facts.cache_reason or
+        skipped.append((Route.CACHE_CLONE, facts.cache_reason or
                         'cache entry %s' % facts.cache_state))
 
 
 def _plan_direct(facts: Facts, steps: list[Step],
                  skipped: Skipped) -> None:
     if facts.local_image is None:
-        skipped.append((Path.DIRECT_CLONE, _no_local_image_reason(facts)))
+        skipped.append((Route.DIRECT_CLONE, _no_local_image_reason(facts)))
     elif facts.image_problem:
-        skipped.append((Path.DIRECT_CLONE, facts.image_problem))
+        skipped.append((Route.DIRECT_CLONE, facts.image_problem))
     else:
-        steps.append(Step(Path.DIRECT_CLONE, facts.local_image))
+        steps.append(Step(Route.DIRECT_CLONE, facts.local_image))
 
 
 def _no_local_image_reason(facts: Facts) -> str:
@@ -138,13 +142,13 @@ def _plan_copies(facts: Facts, steps: list[Step],
     usable: list[Source] = []
     for source in sources:
         if not source.is_cache and facts.image_problem:
-            skipped.append((Path.FILE_COPY, '%s: %s' % (
+            skipped.append((Route.FILE_COPY, '%s: %s' % (
                 source.label, facts.image_problem)))
         else:
             usable.append(source)
     if not usable:
         if not sources:
-            skipped.append((Path.FILE_COPY,
+            skipped.append((Route.FILE_COPY,
                             'no copy of the image in another FlexVol of '
                             'this cluster'))
         return
@@ -152,15 +156,15 @@ def _plan_copies(facts: Facts, steps: list[Step],
         if facts.tool_path:
             problem = tool_problem(facts, source)
             if problem:
-                skipped.append((Path.COPY_OFFLOAD, problem))
+                skipped.append((Route.COPY_OFFLOAD, problem))
             else:
-                steps.append(Step(Path.COPY_OFFLOAD, source))
+                steps.append(Step(Route.COPY_OFFLOAD, source))
         peer_problem = dict(facts.peer_problems).get(source.svm)
         if peer_problem and not facts.create_svm_peers:
-            skipped.append((Path.FILE_COPY, '%s: %s' % (source.label,
-                                                        peer_problem)))
+            skipped.append((Route.FILE_COPY, '%s: %s' % (source.label,
+                                                         peer_problem)))
         else:
-            steps.append(Step(Path.FILE_COPY, source,
+            steps.append(Step(Route.FILE_COPY, source,
                               make_peer=bool(peer_problem)))
 
 

@@ -5,7 +5,7 @@ A file a fast path clones or copies (a Glance image file, a cache entry)
 must be a regular file with a single name, as ONTAP sees it (the files
 API's ``type`` and ``hard_links_count``: ONTAP answers about the path
 itself and never follows a symbolic link) and, where this host mounts its
-FlexVol, as the mount shows it (:mod:`netapp_eic.core.files`). Either
+FlexVol, as the mount shows it (:mod:`netapp_eic.core.nofollow`). Either
 check alone leaves a gap: ONTAP's view is the one its clone and copy act
 on; the host's is the one ``qemu-img`` and the hashing read, and the only
 one that sees a symbolic link in a directory of the path.
@@ -16,7 +16,7 @@ publication: a tiny qcow2 can declare a petabyte.
 """
 
 from netapp_eic import exception
-from netapp_eic.core import files
+from netapp_eic.core import nofollow
 from netapp_eic.core.types import CreateRequest, Settings
 from netapp_eic.i18n import _
 from netapp_eic import ontap
@@ -54,8 +54,8 @@ def require_regular(client: ontap.OntapClient, vol: ontap.FlexVol,
     info = client.file_info(vol, path)
     problem = ontap_problem(info, vol, path)
     if problem is None and mount_dir is not None:
-        problem = files.regular_problem(mount_dir.rstrip('/') + '/' + path,
-                                        mount_dir)
+        problem = nofollow.regular_problem(mount_dir.rstrip('/') + '/' + path,
+                                           mount_dir)
     if problem is not None or info is None:
         raise exception.NotRegularFile(path='%s:%s' % (vol.name, path),
                                        reason=problem)

@@ -14,6 +14,7 @@ download is Cinder's. The outcome names the path that actually made the
 volume.
 """
 
+import dataclasses
 import os
 import time
 
@@ -23,14 +24,14 @@ from netapp_eic.core import cachemanager
 from netapp_eic.core.context import Context
 from netapp_eic.core import facts
 from netapp_eic.core import failure
-from netapp_eic.core import files
+from netapp_eic.core import nofollow
 from netapp_eic.core import materialize
 from netapp_eic.core import planner
 from netapp_eic.core.pools import Pool
 from netapp_eic.core import records
-from netapp_eic.core import trust
+from netapp_eic.core import sourcecheck
 from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
-                                   Outcome, Path, Registration, faster)
+                                   Outcome, Route, Registration, faster)
 from netapp_eic.core import visibility
 from netapp_eic import exception
 from netapp_eic.i18n import _
@@ -40,19 +41,44 @@ LOG = logging.getLogger(__name__)
 
 def _entry_source(dest: Pool, image_id: str) -> str:
     return 'cache entry %s in FlexVol %s' % (records.entry_name(image_id),
-                                            dest.flexvol.name)
+                                             dest.flexvol.name)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Made:
+    """How a step made the volume (or the entry): the path that did, the
+    raw file it built (None for a clone of the entry), or the entry's
+    description when the volume was cloned from it."""
+
+    path: Route
+    raw: materialize.RawFile | None = None
+    source: str = ''
+    note: str = ''
+    waited: bool = False
+
+    def outcome(self, skipped: tuple[str, ...],
+                failures: tuple[tuple[str, str], ...],
+                volume_file: str | None) -> Outcome:
+        raw = self.raw or materialize.RawFile('', False)
+        return Outcome(self.path, host_bytes=raw.host_bytes, note=self.note,
+                       skipped=skipped, failures=failures,
+                       volume_file=volume_file,
+                       source=raw.source or self.source,
+                       converted_from=raw.converted_from,
+                       verified=raw.verified_by, waited=self.waited)
 
 
 class StepRunner:
     """Carries out a plan for one backend."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, cache: cachemanager.CacheManager,
+                 materializer: materialize.Materializer) -> None:
         self.client = ctx.client
         self.settings = ctx.settings
-        self.make = materialize.Materializer(ctx)
-        self.cache = cachemanager.CacheManager(ctx)
+        self.materializer = materializer
+        self.cache = cache
 
-    def run(self, the_plan: planner.Plan, request: CreateRequest,
+    def run(self, plan: planner.Plan, request: CreateRequest,
             dest: Pool) -> Outcome:
         """Try the planned steps in order until one makes the volume.
 
@@ -61,33 +87,32 @@ class StepRunner:
         nothing else. A source refused once (a link, changed bytes) is not
         tried again by a later step.
         """
-        outcome = Outcome(Path.DOWNLOAD, skipped=[
-            '%s: %s' % pair for pair in the_plan.skipped])
+        skipped = ['%s: %s' % pair for pair in plan.skipped]
+        failures: list[tuple[str, str]] = []
         refused: dict[str, str] = {}
         held_off: list[str] = []
-        for step in the_plan.steps:
-            if step.path is Path.DOWNLOAD:
-                return outcome
+        for step in plan.steps:
+            if step.path is Route.DOWNLOAD:
+                break
             label = step.source.label if step.source else None
             if label in refused:
-                outcome.skipped.append('%s: %s' % (step.path,
-                                                   refused[label]))
+                skipped.append('%s: %s' % (step.path, refused[label]))
                 continue
             try:
-                taken, note = self._run_step(step, request, dest, outcome)
-                outcome.volume_file = self._finish(request, dest)
+                made = self._run_step(step, request, dest)
+                volume_file = self._finish(request, dest)
             except exception.StepSkipped as e:
                 # Its means is held off (the tool's breaker opened, maybe
                 # while this request waited for the build lock): not a
                 # failure of this request, said with the skipped paths.
                 self.discard(dest, request.volume_name)
                 held_off.append('%s: %s' % (step.path, e.msg))
-                outcome.skipped.append(held_off[-1])
+                skipped.append(held_off[-1])
                 continue
             except Exception as e:
                 self.discard(dest, request.volume_name)
                 reason = failure.reason_of(e)
-                outcome.failures.append((str(step.path), reason))
+                failures.append((str(step.path), reason))
                 failure.log_step_failure(e, step.path, request.volume_id,
                                          reason)
                 if isinstance(e, exception.OntapApiError):
@@ -95,82 +120,84 @@ class StepRunner:
                 if label and failure.refuses_source(e):
                     refused[label] = 'source already refused: %s' % reason
                 continue
-            outcome.path, outcome.note = taken, note
-            outcome.skipped = [
-                '%s: %s' % (path, reason) for path, reason in the_plan.skipped
-                if faster(path, taken)] + held_off
-            return outcome
-        return outcome
+            faster_skipped = ['%s: %s' % (path, reason)
+                              for path, reason in plan.skipped
+                              if faster(path, made.path)]
+            return made.outcome(tuple(faster_skipped + held_off),
+                                tuple(failures), volume_file)
+        return Outcome(Route.DOWNLOAD, skipped=tuple(skipped),
+                       failures=tuple(failures))
 
     def _run_step(self, step: planner.Step, request: CreateRequest,
-                  dest: Pool, outcome: Outcome) -> tuple[Path, str]:
-        """Carry out ``step``; returns the path that made the volume and a
-        note on how (another request had built the entry)."""
-        if step.path is Path.CACHE_CLONE:
-            if self.cache.lookup(dest, request.image_meta).state is \
-                    CacheState.LEGACY:
+                  dest: Pool) -> '_Made':
+        """Carry out ``step``; returns the path that made the volume and
+        how (another request had built the entry, what the raw file
+        was made from)."""
+        entry = _entry_source(dest, request.image_id)
+        if step.path is Route.CACHE_CLONE:
+            if step.adopt:
                 with self.cache.building(dest, request.image_id):
                     why = self.cache.adopt(dest, request.image_meta)
                 if why:
                     raise exception.EicError(reason=why)
             self._clone_from_cache(dest, request)
-            outcome.source = _entry_source(dest, request.image_id)
-            return Path.CACHE_CLONE, ''
+            return _Made(Route.CACHE_CLONE, source=entry)
         if not self.settings.cache_enabled:
-            self._clone_once(step, request, dest, outcome)
-            return step.path, ''
+            raw = self._clone_once(step, request, dest)
+            return _Made(step.path, raw)
         with self.cache.building(dest, request.image_id):
             waited = self._usable_entry(dest, request.image_meta)
             if not waited:
-                raw = self.make.raw_file(step, dest, request, outcome)
+                raw = self.materializer.raw_file(step, dest, request)
                 self._publish(dest, raw.name, request.image_meta,
-                              files.size_of(dest.local(raw.name),
-                                            dest.mount_dir),
+                              nofollow.size_of(dest.local(raw.name),
+                                               dest.mount_dir),
                               step.path, raw.verified)
         self._clone_from_cache(dest, request)
         if not waited:
-            return step.path, ''
-        outcome.source = _entry_source(dest, request.image_id)
-        outcome.waited = True
-        return (Path.CACHE_CLONE, 'entry filled by a concurrent request, %s '
-                                  'not needed' % step.path)
+            return _Made(step.path, raw)
+        return _Made(Route.CACHE_CLONE, source=entry, waited=True,
+                     note='entry filled by a concurrent request, %s not '
+                          'needed' % step.path)
 
-    def warm(self, the_plan: planner.Plan, request: CreateRequest,
+    def warm(self, plan: planner.Plan, request: CreateRequest,
              dest: Pool) -> Outcome:
         """Build ``dest``'s cache entry by the first planned step that
         works, as a create would (single-flight, checks, verification),
         without making a volume. ``Outcome.path`` is ``CACHE_CLONE`` when
         the entry was there already, ``DOWNLOAD`` when no step could build
         it."""
-        outcome = Outcome(Path.DOWNLOAD, skipped=[
-            '%s: %s' % pair for pair in the_plan.skipped])
-        for step in the_plan.steps:
-            if step.path is Path.DOWNLOAD:
+        skipped = ['%s: %s' % pair for pair in plan.skipped]
+        failures: list[tuple[str, str]] = []
+        for step in plan.steps:
+            if step.path is Route.DOWNLOAD:
                 break
             try:
                 with self.cache.building(dest, request.image_id):
                     if self._usable_entry(dest, request.image_meta):
-                        outcome.path = Path.CACHE_CLONE
-                        return outcome
-                    if step.path is Path.CACHE_CLONE:
+                        return Outcome(Route.CACHE_CLONE,
+                                       skipped=tuple(skipped),
+                                       failures=tuple(failures))
+                    if step.path is Route.CACHE_CLONE:
                         continue
-                    raw = self.make.raw_file(step, dest, request, outcome)
+                    raw = self.materializer.raw_file(step, dest, request)
                     self._publish(dest, raw.name, request.image_meta,
-                                  files.size_of(dest.local(raw.name),
-                                                dest.mount_dir),
+                                  nofollow.size_of(dest.local(raw.name),
+                                                   dest.mount_dir),
                                   step.path, raw.verified)
             except exception.StepSkipped as e:
-                outcome.skipped.append('%s: %s' % (step.path, e.msg))
+                skipped.append('%s: %s' % (step.path, e.msg))
                 continue
             except Exception as e:
                 reason = failure.reason_of(e)
-                outcome.failures.append((str(step.path), reason))
+                failures.append((str(step.path), reason))
                 failure.log_step_failure(e, step.path, request.volume_id,
                                          reason)
                 continue
-            outcome.path = step.path
-            return outcome
-        return outcome
+            return _Made(step.path, raw).outcome(
+                tuple(skipped), tuple(failures), None)
+        return Outcome(Route.DOWNLOAD, skipped=tuple(skipped),
+                       failures=tuple(failures))
 
     def _usable_entry(self, dest: Pool, image_meta: ImageMeta) -> bool:
         """Under the build lock: whether a fresh entry exists now (after
@@ -191,23 +218,24 @@ class StepRunner:
         checking it is a regular file as ONTAP and the mount see it."""
         entry = records.entry_name(request.image_id)
         with self.cache.reading(dest, request.image_meta):
-            trust.require_regular(self.client, dest.flexvol, entry,
-                                  dest.mount_dir)
+            sourcecheck.require_regular(self.client, dest.flexvol, entry,
+                                        dest.mount_dir)
             self.client.clone_file(dest.flexvol, entry, request.volume_name,
                                    overwrite=True)
 
     def _clone_once(self, step: planner.Step, request: CreateRequest,
-                    dest: Pool, outcome: Outcome) -> None:
+                    dest: Pool) -> materialize.RawFile:
         """With the cache off: build the raw file, clone it, remove it."""
-        raw = self.make.raw_file(step, dest, request, outcome)
+        raw = self.materializer.raw_file(step, dest, request)
         try:
             self.client.clone_file(dest.flexvol, raw.name,
                                    request.volume_name, overwrite=True)
         finally:
-            self.make.delete(dest, raw.name)
+            self.materializer.delete(dest, raw.name)
+        return raw
 
     def _publish(self, dest: Pool, tmp: str, image_meta: ImageMeta,
-                 size: int, built_by: Path, verified: bool) -> None:
+                 size: int, built_by: Route, verified: bool) -> None:
         now = time.time()
         record = records.Record(
             str(image_meta['id']), records.content_id(image_meta),
@@ -216,7 +244,7 @@ class StepRunner:
         try:
             self.cache.publish(dest, tmp, record)
         except BaseException:
-            self.make.delete(dest, tmp)
+            self.materializer.delete(dest, tmp)
             raise
 
     def _finish(self, request: CreateRequest, dest: Pool) -> str:
@@ -225,7 +253,7 @@ class StepRunner:
         it), and give it its final size; returns its local path."""
         path = dest.local(request.volume_name)
         visibility.wait_visible(path, self.settings.visibility_timeout)
-        with files.open_regular(path, dest.mount_dir, write=True) as volume:
+        with nofollow.open_regular(path, dest.mount_dir, write=True) as volume:
             current = os.fstat(volume.fileno()).st_size
             if current > request.size_bytes:
                 raise exception.EicError(reason=_(
@@ -238,7 +266,7 @@ class StepRunner:
     def discard(self, dest: Pool, volume_name: str) -> None:
         """Remove a volume file a failed attempt left in ``dest``."""
         if os.path.lexists(dest.local(volume_name)):
-            self.make.delete(dest, volume_name)
+            self.materializer.delete(dest, volume_name)
 
     def register(self, volume_name: str, dest: Pool, image_meta: ImageMeta,
                  image_size: int) -> tuple[Registration, str]:
@@ -254,15 +282,15 @@ class StepRunner:
                 self.client.clone_file(dest.flexvol, volume_name, tmp)
                 visibility.wait_visible(dest.local(tmp),
                                         self.settings.visibility_timeout)
-                with files.open_regular(dest.local(tmp), dest.mount_dir,
-                                        write=True) as made:
+                with nofollow.open_regular(dest.local(tmp), dest.mount_dir,
+                                           write=True) as made:
                     if os.fstat(made.fileno()).st_size < image_size:
                         raise exception.EicError(reason=_(
                             'volume smaller than the image'))
                     os.ftruncate(made.fileno(), image_size)
             except BaseException:
-                self.make.delete(dest, tmp)
+                self.materializer.delete(dest, tmp)
                 raise
-            self._publish(dest, tmp, image_meta, image_size, Path.DOWNLOAD,
+            self._publish(dest, tmp, image_meta, image_size, Route.DOWNLOAD,
                           verified=True)
         return Registration.REGISTERED, ''

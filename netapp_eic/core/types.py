@@ -4,7 +4,7 @@
 The driver turns a Cinder volume into a :class:`CreateRequest` and its
 configuration into :class:`Settings`; the core answers with an
 :class:`Outcome`. The enums name the states that were bare strings before:
-the ways a volume can be made (:class:`Path`), what a cache lookup found
+the ways a volume can be made (:class:`Route`), what a cache lookup found
 (:class:`CacheState`) and where a source file's bytes come from
 (:class:`SourceKind`).
 """
@@ -13,6 +13,9 @@ import collections.abc
 import dataclasses
 import enum
 import typing
+
+if typing.TYPE_CHECKING:  # a value type of the client, no import at run
+    from netapp_eic.ontap.calls import FlexVol
 
 
 #: Glance's image metadata, as Cinder passes it to the driver.
@@ -26,7 +29,7 @@ class _Named(str, enum.Enum):
         return str(self.value)
 
 
-class Path(_Named):
+class Route(_Named):
     """The ways a volume can be created from an image, fastest first."""
 
     CACHE_CLONE = 'cache-clone'
@@ -36,9 +39,9 @@ class Path(_Named):
     DOWNLOAD = 'download'
 
 
-def faster(path: Path, than: Path) -> bool:
+def faster(path: Route, than: Route) -> bool:
     """Whether ``path`` comes before ``than`` in the order of preference."""
-    order = list(Path)
+    order = list(Route)
     return order.index(path) < order.index(than)
 
 
@@ -84,6 +87,9 @@ class Source:
     #: The bytes were checked against Glance (a cache entry built from
     #: verified bytes); a copy of such a file inherits the verification.
     verified: bool = False
+    #: The FlexVol as the facts resolved it (the step does not look it up
+    #: again).
+    volume: 'FlexVol | None' = None
 
     @property
     def is_cache(self) -> bool:
@@ -140,8 +146,6 @@ class Settings:
     create_svm_peers: bool = False
     file_copy_timeout: float = 600.0
     file_copy_return_timeout: int = 120
-    poll_initial_interval: float = 0.05
-    poll_max_interval: float = 2.0
     visibility_timeout: float = 10.0
     max_image_virtual_size: int = 1024 ** 4
 
@@ -183,9 +187,10 @@ class CreateRequest:
         return str(self.image_meta['id'])
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Outcome:
-    """What a create did, for the INFO line, the demo and the tests.
+    """What a create did, for the INFO line, the demo and the tests; a
+    value, built once when the create ends.
 
     ``volume_file`` is the local path of the finished volume file (visible
     on the mount, at the requested size) when a fast path succeeded.
@@ -197,12 +202,12 @@ class Outcome:
     copy of the same image (single-flight) instead of copying.
     """
 
-    path: Path
+    path: Route
     seconds: float = 0.0
     host_bytes: int = 0
     note: str = ''
-    skipped: list[str] = dataclasses.field(default_factory=list)
-    failures: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    skipped: tuple[str, ...] = ()
+    failures: tuple[tuple[str, str], ...] = ()
     volume_file: str | None = None
     source: str = ''
     converted_from: str = ''
@@ -211,7 +216,7 @@ class Outcome:
 
     @property
     def cloned(self) -> bool:
-        return self.path is not Path.DOWNLOAD
+        return self.path is not Route.DOWNLOAD
 
     def details(self) -> list[str]:
         """The per-create line's details: where the bytes came from, what

@@ -28,7 +28,7 @@ import threading
 from oslo_log import log as logging
 
 from netapp_eic import exception
-from netapp_eic.core import files
+from netapp_eic.core import nofollow
 from netapp_eic.core import native
 from netapp_eic.core.types import ImageMeta
 from netapp_eic.i18n import _
@@ -91,7 +91,7 @@ class Hashing:
     Glance's when :meth:`check` is called.
 
     The file is opened in the constructor, without following links
-    (:func:`~netapp_eic.core.files.open_regular`), and its size compared
+    (:func:`~netapp_eic.core.nofollow.open_regular`), and its size compared
     with Glance's ``size``: a link or a wrong size is refused before any
     copy starts. The thread reads through the open descriptor, so the
     bytes hashed are those of the file that was checked.
@@ -101,7 +101,7 @@ class Hashing:
                  image_id: str) -> None:
         self.want = want
         self.image_id = image_id
-        self._file = files.open_regular(path, root)
+        self._file = nofollow.open_regular(path, root)
         self.root = root
         try:
             st = os.fstat(self._file.fileno())
@@ -173,7 +173,7 @@ class Hashing:
         between, which ONTAP's one-second timestamps could miss, shows
         here."""
         try:
-            with files.open_regular(self.path, self.root) as again:
+            with nofollow.open_regular(self.path, self.root) as again:
                 return _identity(os.fstat(again.fileno())) == self._identity
         except (OSError, exception.EicError):
             return False

@@ -18,7 +18,7 @@ from oslo_log import log as logging
 
 from netapp_eic.ontap import calls
 from netapp_eic.ontap import cluster
-from netapp_eic.ontap import files
+from netapp_eic.ontap import filecalls
 from netapp_eic.ontap import trace
 
 LOG = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ LOG = logging.getLogger(__name__)
 _READ_TIMEOUT_MARGIN = 15
 
 
-class OntapClient(cluster.ClusterCalls, files.FileCalls):
+class OntapClient(cluster.ClusterCalls, filecalls.FileCalls):
     """The driver's ONTAP client; every method does I/O, the constructor none.
 
     :param connection: the ``netapp_ontap`` connection used by every call.

@@ -215,9 +215,10 @@ def _flexvol(record: typing.Any, svm: str) -> calls.FlexVol:
     """A FlexVol from a ``Volume`` record."""
     nas = getattr(record, 'nas', None)
     junction = getattr(nas, 'path', None) if nas is not None else None
-    return calls.FlexVol(name=str(record.name), uuid=str(record.uuid), svm=svm,
-                   junction=str(junction) if junction else None,
-                   style=str(getattr(record, 'style', None) or 'flexvol'))
+    return calls.FlexVol(
+        name=str(record.name), uuid=str(record.uuid), svm=svm,
+        junction=str(junction) if junction else None,
+        style=str(getattr(record, 'style', None) or 'flexvol'))
 
 
 

@@ -15,7 +15,7 @@ from oslo_log import log as logging
 
 from netapp_eic import exception
 from netapp_eic.ontap import calls
-from netapp_eic.ontap import jobs
+from netapp_eic.ontap import jobcalls
 from netapp_eic.ontap import rest
 
 LOG = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ MAX_RETURN_TIMEOUT = 120
 READ_TIMEOUT_MARGIN = 15
 
 
-class FileCalls(jobs.JobCalls):
+class FileCalls(jobcalls.JobCalls):
     """The file calls of :class:`~netapp_eic.ontap.OntapClient`."""
 
     connection: host_connection.HostConnection
@@ -178,7 +178,7 @@ class FileCalls(jobs.JobCalls):
         if not job_uuid or answer.status != 202:
             state = (answer.body.get('state')
                      if isinstance(answer.body, dict) else None)
-            if state in jobs.FAILED_STATES:
+            if state in jobcalls.FAILED_STATES:
                 raise exception.OntapJobFailed(
                     job=job_uuid, state=state,
                     reason=str(answer.body.get('message', '')))

@@ -48,7 +48,7 @@ class JobCalls:
         error = job.get('error')
         message = error.get('message') if isinstance(error, dict) else None
         return str(job.get('state', '')), str(message or
-                                               job.get('message') or '')
+                                              job.get('message') or '')
 
     def job_state(self, job_uuid: str) -> str:
         """The state of a job (``failure`` once it no longer exists)."""

@@ -17,10 +17,11 @@ import netapp_eic
 from netapp_eic.core import cache
 from netapp_eic.core import records
 from netapp_eic.driver import NetAppEicNfsDriver
-from netapp_eic.core.types import Path
+from netapp_eic.core.types import Route
 from netapp_eic_testing import fixtures as hf
 from netapp_eic_testing import glance as glance_mod
 from netapp_eic_testing import images
+from netapp_eic_testing import outcomes as outcomes_mod
 from netapp_eic_testing import stack as stack_mod
 from tests import base
 
@@ -64,10 +65,11 @@ class EicTestCase(base.TestCase):
 
     def clone(self, drv, service, image_id, share=POOL_A, size=1):
         volume = self.volume(share, size)
+        outcomes = outcomes_mod.recorder(drv)
         result = drv.clone_image(self.ctx, volume,
                                  service.get_location(self.ctx, image_id),
                                  service.show(self.ctx, image_id), service)
-        return volume, result, drv.last_eic_outcome
+        return volume, result, outcomes.of(volume.id)
 
     def local(self, share, name):
         return os.path.join(self.storage.share_dir(share), name)
@@ -108,7 +110,7 @@ class PathsTestCase(EicTestCase):
         self.assertEqual(({'provider_location': POOL_A, 'bootable': True,
                            'admin_metadata': {'format': 'raw'}}, True),
                          result)
-        self.assertEqual(Path.DIRECT_CLONE, outcome.path)
+        self.assertEqual(Route.DIRECT_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, volume, digest)
         entry = self.entry_path(POOL_A, image_id)
         self.assertEqual(SIZE, os.path.getsize(entry))
@@ -118,7 +120,7 @@ class PathsTestCase(EicTestCase):
         second, result, outcome = self.clone(drv, self.glance_in_pool,
                                              image_id)
         self.assertTrue(result[1])
-        self.assertEqual(Path.CACHE_CLONE, outcome.path)
+        self.assertEqual(Route.CACHE_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, second, digest)
         self.assertGreater(self.record(POOL_A, image_id).last_used,
                            record.last_used)
@@ -132,7 +134,7 @@ class PathsTestCase(EicTestCase):
         volume, result, outcome = self.clone(drv, self.glance, image_id,
                                              POOL_B, size=2)
         self.assertTrue(result[1])
-        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual(Route.FILE_COPY, outcome.path)
         self.assert_volume_data(POOL_B, volume, digest)
         self.assertEqual(SIZE, os.path.getsize(
             self.entry_path(POOL_B, image_id)))
@@ -145,7 +147,7 @@ class PathsTestCase(EicTestCase):
         drv = self.driver()
         image_id, digest = self.image(self.glance, 'qcow2', seed=3)
         volume, result, outcome = self.clone(drv, self.glance, image_id)
-        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual(Route.FILE_COPY, outcome.path)
         self.assertGreater(outcome.host_bytes, 0)
         self.assert_volume_data(POOL_A, volume, digest)
         entry = self.entry_path(POOL_A, image_id)
@@ -153,7 +155,7 @@ class PathsTestCase(EicTestCase):
         self.assertEqual(SIZE, os.path.getsize(entry))
 
         again, result, outcome = self.clone(drv, self.glance, image_id)
-        self.assertEqual(Path.CACHE_CLONE, outcome.path)
+        self.assertEqual(Route.CACHE_CLONE, outcome.path)
         self.assertEqual(0, outcome.host_bytes)
         self.assert_volume_data(POOL_A, again, digest)
         self.assert_no_leftovers()
@@ -164,7 +166,7 @@ class PathsTestCase(EicTestCase):
         self.clone(drv, self.glance, image_id, POOL_A)
         volume, result, outcome = self.clone(drv, self.glance, image_id,
                                              POOL_B)
-        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual(Route.FILE_COPY, outcome.path)
         self.assertEqual(0, outcome.host_bytes)  # raw entry, no conversion
         self.assert_volume_data(POOL_B, volume, digest)
         self.assertTrue(os.path.exists(self.entry_path(POOL_B, image_id)))
@@ -174,7 +176,7 @@ class PathsTestCase(EicTestCase):
         image_id, digest = self.image(self.glance_in_pool, 'qcow2', seed=5)
         volume, result, outcome = self.clone(drv, self.glance_in_pool,
                                              image_id)
-        self.assertEqual(Path.DIRECT_CLONE, outcome.path)
+        self.assertEqual(Route.DIRECT_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, volume, digest)
         self.assert_no_leftovers()
 
@@ -184,7 +186,7 @@ class PathsTestCase(EicTestCase):
         image_id, digest = self.image(self.glance)
         volume, result, outcome = self.clone(drv, self.glance, image_id,
                                              POOL_B)
-        self.assertEqual(Path.COPY_OFFLOAD, outcome.path)
+        self.assertEqual(Route.COPY_OFFLOAD, outcome.path)
         self.assert_volume_data(POOL_B, volume, digest)
         self.assertEqual([], self.posts('/storage/file/copy'))
         self.assert_no_leftovers()
@@ -200,7 +202,7 @@ class PathsTestCase(EicTestCase):
         volume, result, outcome = self.clone(drv, vs1, image_id, POOL_A)
         self.assertIn('copy-offload: vstorage is disabled on SVM vs1',
                       outcome.skipped)
-        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual(Route.FILE_COPY, outcome.path)
         self.assert_volume_data(POOL_A, volume, digest)
         self.assertEqual(1, len(self.posts('/svm/peers')))
 
@@ -212,7 +214,7 @@ class PathsTestCase(EicTestCase):
         volume, result, outcome = self.clone(drv, self.glance, image_id,
                                              size=2)
         self.assertEqual((None, False), result)
-        self.assertEqual(Path.DOWNLOAD, outcome.path)
+        self.assertEqual(Route.DOWNLOAD, outcome.path)
         volume.provider_location = drv.create_volume(
             volume)['provider_location']
         drv.copy_image_to_volume(self.ctx, volume, self.glance, image_id)
@@ -222,7 +224,7 @@ class PathsTestCase(EicTestCase):
 
         smaller, result, outcome = self.clone(drv, self.glance, image_id,
                                               size=1)
-        self.assertEqual(Path.CACHE_CLONE, outcome.path)
+        self.assertEqual(Route.CACHE_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, smaller, digest)
 
     def download(self, drv, service, image_id, share=POOL_A, size=1):
@@ -244,7 +246,7 @@ class PathsTestCase(EicTestCase):
             self.assertEqual(SIZE, os.path.getsize(
                 self.entry_path(POOL_A, image_id)), fmt)
             volume, result, outcome = self.clone(drv, self.glance, image_id)
-            self.assertEqual(Path.CACHE_CLONE, outcome.path, fmt)
+            self.assertEqual(Route.CACHE_CLONE, outcome.path, fmt)
             self.assert_volume_data(POOL_A, volume, digest)
 
     def test_image_without_checksum_is_cached_by_id(self):
@@ -253,9 +255,9 @@ class PathsTestCase(EicTestCase):
         self.glance.set_fields(image_id, checksum=None, os_hash_value=None,
                                os_hash_algo=None)
         first, _result, outcome = self.clone(drv, self.glance, image_id)
-        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual(Route.FILE_COPY, outcome.path)
         second, _result, outcome = self.clone(drv, self.glance, image_id)
-        self.assertEqual(Path.CACHE_CLONE, outcome.path)
+        self.assertEqual(Route.CACHE_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, second, digest)
         self.assertEqual(1, len(self.posts('/storage/file/copy')))
         self.assertIsNone(self.record(POOL_A, image_id).content)
@@ -269,7 +271,7 @@ class PathsTestCase(EicTestCase):
             dst.write(src.read())
         self.glance.set_locations(image_id, None, [])
         volume, result, outcome = self.clone(drv, self.glance, image_id)
-        self.assertEqual(Path.CACHE_CLONE, outcome.path)
+        self.assertEqual(Route.CACHE_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, volume, digest)
         self.assertEqual('adopted', self.record(POOL_A, image_id).built_by)
 
@@ -336,7 +338,7 @@ class FailureTestCase(EicTestCase):
                            fail_after_percent=50)
         volume, result, outcome = self.clone(drv, self.glance, image_id)
         self.assertEqual((None, False), result)
-        self.assertEqual(Path.DOWNLOAD, outcome.path)
+        self.assertEqual(Route.DOWNLOAD, outcome.path)
         self.assertNotEqual([], outcome.failures)
         self.assertFalse(os.path.exists(self.local(POOL_A, volume.name)))
         self.assertFalse(os.path.exists(self.entry_path(POOL_A, image_id)))
@@ -364,7 +366,7 @@ class FailureTestCase(EicTestCase):
         volume, result, outcome = self.clone(drv, self.glance_in_pool,
                                              image_id)
         self.assertEqual((None, False), result)
-        self.assertEqual(Path.DIRECT_CLONE, outcome.failures[0][0])
+        self.assertEqual(Route.DIRECT_CLONE, outcome.failures[0][0])
         self.assert_no_leftovers()
         self.assertFalse(os.path.exists(self.entry_path(POOL_A, image_id)))
 
@@ -375,7 +377,7 @@ class FailureTestCase(EicTestCase):
                            no_space=True)
         volume, result, outcome = self.clone(drv, self.glance, image_id)
         self.assertEqual((None, False), result)
-        self.assertEqual(Path.FILE_COPY, outcome.failures[0][0])
+        self.assertEqual(Route.FILE_COPY, outcome.failures[0][0])
         self.assert_no_leftovers()
 
     def test_stale_entry_not_used_and_rebuilt(self):
@@ -389,7 +391,7 @@ class FailureTestCase(EicTestCase):
         volume, result, outcome = self.clone(drv, self.glance_in_pool,
                                              image_id)
         self.assertIn('holds', ' '.join(outcome.skipped))
-        self.assertEqual(Path.DIRECT_CLONE, outcome.path)
+        self.assertEqual(Route.DIRECT_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, volume, digest)
 
     def test_mislabelled_qcow2_refused(self):
@@ -411,7 +413,7 @@ class FailureTestCase(EicTestCase):
         volume, result, outcome = self.clone(drv, self.glance, image_id,
                                              POOL_B)
         self.assertEqual((None, False), result)
-        self.assert_fell_back(outcome, Path.FILE_COPY, 'qcow2')
+        self.assert_fell_back(outcome, Route.FILE_COPY, 'qcow2')
         self.assert_no_leftovers()
 
     def test_backing_file_refused(self):
@@ -469,7 +471,7 @@ class PolicyTestCase(EicTestCase):
         image_id, digest = self.image(self.glance_in_pool, seed=12)
         volume, result, outcome = self.clone(drv, self.glance_in_pool,
                                              image_id)
-        self.assertEqual(Path.DIRECT_CLONE, outcome.path)
+        self.assertEqual(Route.DIRECT_CLONE, outcome.path)
         self.assert_volume_data(POOL_A, volume, digest)
         self.assertFalse(os.path.exists(self.entry_path(POOL_A, image_id)))
         self.assert_no_leftovers()

@@ -11,7 +11,7 @@ from cinder import interface
 
 import netapp_eic
 from netapp_eic.core import cache
-from netapp_eic.core.types import Path
+from netapp_eic.core.types import Route
 from netapp_eic.driver import NetAppEicNfsDriver
 from netapp_eic import exception
 from netapp_eic.ontap import progress
@@ -95,7 +95,7 @@ class CreateLineTestCase(EicTestCase):
             name='netapp_eic.driver', level=logging.INFO))
         _vol, _result, first = self.clone(drv, self.glance, image_id)
         _vol, _result, second = self.clone(drv, self.glance, image_id)
-        self.assertEqual((Path.FILE_COPY, Path.CACHE_CLONE),
+        self.assertEqual((Route.FILE_COPY, Route.CACHE_CLONE),
                          (first.path, second.path))
         copied, cloned = self._lines(log)
         self.assertIn('(from Glance file images/%s in FlexVol vol_glance)'
@@ -126,7 +126,7 @@ class ProgressTestCase(EicTestCase):
                            throttle_bps=SIZE, count=1)
         volume, _result, outcome = self.clone(drv, self.glance, image_id,
                                               POOL_B)
-        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual(Route.FILE_COPY, outcome.path)
         self.assert_volume_data(POOL_B, volume, digest)
         lines = self.log.output.splitlines()
         self.assertGreaterEqual(len(lines), 2, lines)
@@ -147,7 +147,7 @@ class ProgressTestCase(EicTestCase):
         with progress.observing(samples.append):
             volume, _result, outcome = self.clone(drv, self.glance,
                                                   image_id, POOL_B)
-        self.assertEqual(Path.COPY_OFFLOAD, outcome.path)
+        self.assertEqual(Route.COPY_OFFLOAD, outcome.path)
         self.assert_volume_data(POOL_B, volume, digest)
         self.assertIn('Copy offload of Glance file images/%s' % image_id,
                       self.log.output)

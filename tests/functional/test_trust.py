@@ -16,8 +16,9 @@ import time
 
 import fixtures
 from cinder.volume import volume_utils
-from netapp_eic.core.types import Path
+from netapp_eic.core.types import Route
 from netapp_eic_testing import images
+from netapp_eic_testing import outcomes as outcomes_mod
 from tests.functional.test_driver import POOL_A, POOL_B, SIZE, EicTestCase
 
 SECRET = b'host secret, never in a volume\n' * 512
@@ -49,8 +50,9 @@ class TrustTestCase(EicTestCase):
 
     def assert_declined(self, result, outcome, before, fragment):
         self.assertEqual((None, False), result)
-        self.assertEqual(Path.DOWNLOAD, outcome.path)
-        text = ' '.join(outcome.skipped + [r for _p, r in outcome.failures])
+        self.assertEqual(Route.DOWNLOAD, outcome.path)
+        text = ' '.join(outcome.skipped + tuple(
+            r for _p, r in outcome.failures))
         self.assertIn(fragment, text)
         self.assertEqual(set(), self.tree() - before)
 
@@ -62,7 +64,7 @@ class TrustTestCase(EicTestCase):
 
 class LinkAttackTestCase(TrustTestCase):
 
-    def test_direct_clone_of_link_to_host_file(self):
+    def test_driver_declines_direct_clone_of_link_to_host_file(self):
         drv = self.driver()
         image_id, _ = self.image(self.glance_in_pool)
         self.link(self.glance_in_pool, image_id, self.secret)
@@ -73,7 +75,7 @@ class LinkAttackTestCase(TrustTestCase):
         self.assertEqual(SECRET, self.read(self.secret))
         self.assertEqual([], self.posts('/storage/file/clone'))
 
-    def test_file_copy_of_link_to_tenant_volume(self):
+    def test_driver_declines_file_copy_of_link_to_tenant_volume(self):
         drv = self.driver()
         tenant = self.local(POOL_B, 'volume-0tenant')
         with open(tenant, 'wb') as f:
@@ -95,24 +97,25 @@ class LinkAttackTestCase(TrustTestCase):
         os.symlink('volume-0tenant', self.entry_path(POOL_A, image_id))
         volume, result, outcome = self.clone(drv, self.glance, image_id)
         self.assertTrue(result[1])
-        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual(Route.FILE_COPY, outcome.path)
         self.assert_volume_data(POOL_A, volume, digest)
         entry = self.entry_path(POOL_A, image_id)
         self.assertFalse(os.path.islink(entry))
         self.assertEqual(TENANT, self.read(tenant))
         self.assert_no_leftovers()
 
-    def test_volume_name_existing_as_link_is_not_written(self):
+    def test_driver_declines_volume_name_existing_as_link_is_not_written(self):
         drv = self.driver()
         image_id, _ = self.image(self.glance_in_pool)
         volume = self.volume(POOL_A)
         os.symlink(self.secret, self.local(POOL_A, volume.name))
         before = self.tree()
+        outcomes = outcomes_mod.recorder(drv)
         result = drv.clone_image(
             self.ctx, volume,
             self.glance_in_pool.get_location(self.ctx, image_id),
             self.glance_in_pool.show(self.ctx, image_id), self.glance_in_pool)
-        self.assert_declined(result, drv.last_eic_outcome, before,
+        self.assert_declined(result, outcomes.of(volume.id), before,
                              'already exists and is a symbolic link')
         self.assertEqual(SECRET, self.read(self.secret))
         self.assertTrue(os.path.islink(self.local(POOL_A, volume.name)))
@@ -136,7 +139,7 @@ class ContentTestCase(TrustTestCase):
         image_id, digest = self.image(self.glance, seed=51)
         volume, result, outcome = self.clone(drv, self.glance, image_id,
                                              POOL_B)
-        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual(Route.FILE_COPY, outcome.path)
         self.assertEqual('sha512 of the Glance file, during the copy',
                          outcome.verified)
         self.assert_volume_data(POOL_B, volume, digest)
@@ -144,7 +147,7 @@ class ContentTestCase(TrustTestCase):
         self.glance.corrupt_stored_file(flipped, offset=100)
         volume, result, outcome = self.clone(drv, self.glance, flipped,
                                              POOL_B)
-        self.assertEqual(Path.DOWNLOAD, outcome.path)
+        self.assertEqual(Route.DOWNLOAD, outcome.path)
         self.assertIn('sha512', ' '.join(f for _p, f in outcome.failures))
         self.assert_no_leftovers()
 
@@ -207,7 +210,7 @@ class FaultTestCase(TrustTestCase):
         image_id, digest = self.image(self.glance)
         volume, result, outcome = self.clone(drv, self.glance, image_id,
                                              POOL_B)
-        self.assertEqual(Path.FILE_COPY, outcome.path)
+        self.assertEqual(Route.FILE_COPY, outcome.path)
         self.assertEqual('copy-offload', outcome.failures[0][0])
         self.assertIn('did not finish within 1', outcome.failures[0][1])
         self.assert_volume_data(POOL_B, volume, digest)

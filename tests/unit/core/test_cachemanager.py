@@ -13,7 +13,7 @@ import pytest
 from netapp_eic.core import cachemanager
 from netapp_eic.core import engine as engine_mod
 from netapp_eic.core import records
-from netapp_eic.core.types import CacheState, Path
+from netapp_eic.core.types import CacheState, Route
 from netapp_eic_testing import images
 from tests.unit.core.helpers import (GiB, IMAGE_SIZE, POOL_A, add_image,
                                      leftovers, posts, request)
@@ -30,7 +30,7 @@ def cache_files(sim, share=POOL_A):
 
 
 def manager(engine):
-    return engine._steps.cache
+    return engine.cache_manager
 
 
 class CountingClones:
@@ -112,7 +112,7 @@ def test_size_budget(client, host, settings, sim, glance_local, tmp_path):
 
 
 def test_entry_being_cloned_survives_eviction(engine, client, sim,
-                                             glance_local, tmp_path):
+                                              glance_local, tmp_path):
     image_id, digest = add_image(glance_local, tmp_path)
     engine.create(request(glance_local, image_id))
     dest = engine.pools.get(POOL_A)
@@ -130,7 +130,7 @@ def test_entry_being_cloned_survives_eviction(engine, client, sim,
     everything = dataclasses.replace(engine.settings, cache_max_bytes=1)
     assert manager(engine).evict(dest, budget=everything) == []
     reader.join(30)
-    assert result['outcome'].path is Path.CACHE_CLONE
+    assert result['outcome'].path is Route.CACHE_CLONE
     assert images.raw_bytes_digest(result['outcome'].volume_file,
                                    length=IMAGE_SIZE) == digest
     assert manager(engine).evict(dest, budget=everything) == [image_id]
@@ -174,7 +174,7 @@ def test_legacy_volume_sized_entry_is_checked_and_adopted(
     with open(glance_remote.image_path(image_id), 'rb') as f:
         entry = legacy_entry(sim, image_id, f.read(), 2 * GiB)
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.CACHE_CLONE
+    assert outcome.path is Route.CACHE_CLONE
     assert os.path.getsize(entry) == IMAGE_SIZE
     record = records.read(entry.replace('img-cache-', '.img-cache-') +
                           records.RECORD_SUFFIX, image_id)
@@ -197,7 +197,7 @@ def test_legacy_entry_with_other_bytes_is_replaced(engine, sim,
         data += b'other tenant data'
     legacy_entry(sim, image_id, bytes(data), 2 * GiB)
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert images.raw_bytes_digest(outcome.volume_file, length=IMAGE_SIZE) \
         == digest
     entry = os.path.join(sim.shares[POOL_A], records.entry_name(image_id))
@@ -206,11 +206,11 @@ def test_legacy_entry_with_other_bytes_is_replaced(engine, sim,
 
 
 def test_legacy_entry_of_a_qcow2_image_is_replaced(engine, sim,
-                                                  glance_remote, tmp_path):
+                                                   glance_remote, tmp_path):
     image_id, digest = add_image(glance_remote, tmp_path, fmt='qcow2')
     legacy_entry(sim, image_id, b'converted by the in-tree driver', GiB)
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert "qcow2 image's entry cannot be checked" in \
         ' '.join(f for _p, f in outcome.failures) + ' '.join(outcome.skipped)
     assert images.raw_bytes_digest(outcome.volume_file, length=IMAGE_SIZE) \

@@ -10,7 +10,7 @@ and what is left in the FlexVols.
 import os
 
 from netapp_eic.core import cache
-from netapp_eic.core.types import Path, Registration
+from netapp_eic.core.types import Route, Registration
 from netapp_eic_testing import images
 from tests.unit.core.helpers import (GiB, IMAGE_SIZE, POOL_A, POOL_B,
                                      add_image, leftovers, posts, request)
@@ -27,14 +27,14 @@ def assert_volume(sim, outcome, share, digest, size=GiB):
 def test_direct_clone_then_cache_clone(engine, sim, glance_local, tmp_path):
     image_id, digest = add_image(glance_local, tmp_path)
     outcome = engine.create(request(glance_local, image_id))
-    assert outcome.path is Path.DIRECT_CLONE
+    assert outcome.path is Route.DIRECT_CLONE
     assert_volume(sim, outcome, POOL_A, digest)
     entry = os.path.join(sim.shares[POOL_A], cache.entry_name(image_id))
     assert os.path.getsize(entry) == IMAGE_SIZE
 
     again = engine.create(request(glance_local, image_id, name='volume-2'))
-    assert again.path is Path.CACHE_CLONE
-    assert again.skipped == []
+    assert again.path is Route.CACHE_CLONE
+    assert again.skipped == ()
     assert posts(sim, '/storage/file/copy') == []
     assert leftovers(sim) == []
 
@@ -43,7 +43,7 @@ def test_file_copy_from_another_flexvol(engine, sim, glance_remote,
                                         tmp_path):
     image_id, digest = add_image(glance_remote, tmp_path)
     outcome = engine.create(request(glance_remote, image_id, pool=POOL_B))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert_volume(sim, outcome, POOL_B, digest)
     assert len(posts(sim, '/storage/file/copy')) == 1
     assert 'cache-clone: no cache entry in FlexVol vol_cinder_b' in \
@@ -55,13 +55,13 @@ def test_qcow2_converted_on_the_host_once(engine, host, sim, glance_remote,
                                           tmp_path):
     image_id, digest = add_image(glance_remote, tmp_path, fmt='qcow2')
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert outcome.host_bytes > 0
     assert_volume(sim, outcome, POOL_A, digest)
     assert [fmt for _src, _dst, fmt in host.conversions] == ['qcow2']
 
     again = engine.create(request(glance_remote, image_id, name='volume-2'))
-    assert again.path is Path.CACHE_CLONE
+    assert again.path is Route.CACHE_CLONE
     assert len(host.conversions) == 1
     assert leftovers(sim) == []
 
@@ -73,7 +73,7 @@ def test_no_location_on_the_cluster_declines_with_reasons(
         {'url': f'http://glance.example.com/v2/images/{image_id}',
          'metadata': {}}])
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert not outcome.cloned
     assert outcome.volume_file is None
     assert any("unsupported scheme 'http'" in s for s in outcome.skipped)
@@ -84,7 +84,7 @@ def test_unknown_pool_declines(engine, glance_remote, tmp_path):
     image_id, _digest = add_image(glance_remote, tmp_path)
     outcome = engine.create(request(glance_remote, image_id,
                                     pool='127.0.0.9:/nowhere'))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert any('127.0.0.9 is not a data LIF' in s for s in outcome.skipped)
 
 

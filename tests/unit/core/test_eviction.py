@@ -61,4 +61,4 @@ def test_pressure_empties_the_cache_at_most():
     bounds = budget(space_start_percent=20, space_stop_percent=90)
     full = eviction.Space(total=100 * GiB, available=0)
     assert ids(eviction.victims(ENTRIES, bounds, full)) == ['old', 'mid',
-                                                           'new']
+                                                            'new']

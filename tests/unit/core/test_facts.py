@@ -8,6 +8,7 @@ from netapp_eic.core import cache
 from netapp_eic.core import context
 from netapp_eic.core import facts as facts_mod
 from netapp_eic.core import breaker
+from netapp_eic.core import cachemanager
 from netapp_eic.core import pools as pools_mod
 from netapp_eic.core import records
 from netapp_eic.core.types import CacheState, Settings, SourceKind
@@ -16,9 +17,10 @@ from tests.unit.core.helpers import (GiB, POOL_B, add_image,
 
 
 def gather(client, host, req, **settings):
-    gatherer = facts_mod.FactGatherer(context.Context(
+    ctx = context.Context(
         client, host, pools_mod.Pools(client, host), Settings(**settings),
-        breaker.Breaker('copy offload tool', 300, 3600)))
+        breaker.Breaker('copy offload tool', 300, 3600))
+    gatherer = facts_mod.FactGatherer(ctx, cachemanager.CacheManager(ctx))
     return gatherer.gather(req)
 
 

@@ -26,7 +26,7 @@ import pytest
 
 from netapp_eic.core import cache
 from netapp_eic.core import engine as engine_mod
-from netapp_eic.core.types import Path, Registration, Settings
+from netapp_eic.core.types import Route, Registration, Settings
 from netapp_eic.core import visibility
 from netapp_eic import exception
 from netapp_eic import ontap
@@ -128,7 +128,6 @@ class Cell:
             elif fault == 'tool hangs':
                 tool = tool_script(workdir, 'hanging-tool', 'sleep 300\n')
         self.settings = Settings(
-            poll_initial_interval=0.01, poll_max_interval=0.1,
             visibility_timeout=2.0, file_copy_return_timeout=0,
             file_copy_timeout=20, copyoffload_tool_path=tool,
             copyoffload_timeout=1.0)
@@ -150,7 +149,7 @@ class Cell:
         self.names = iter('volume-%s' % uuid.uuid4().hex for _ in range(9))
         self.made = []
         if step == 'cache-clone':
-            assert self.create().path is Path.FILE_COPY
+            assert self.create().path is Route.FILE_COPY
         if step == 'register':
             self.downloaded = next(self.names)
             with open(os.path.join(self.pool_dir, self.downloaded),
@@ -264,11 +263,11 @@ def test_fault(msim, tmp_path, monkeypatch, step, fault):
 
 def test_every_step_was_planned_as_intended(msim, tmp_path, monkeypatch):
     """Guard for the matrix: without a fault each cell takes its step."""
-    expected = {'direct-clone': Path.DIRECT_CLONE,
-                'cache-clone': Path.CACHE_CLONE,
-                'file-copy': Path.FILE_COPY,
-                'copy-offload': Path.COPY_OFFLOAD,
-                'conversion': Path.FILE_COPY}
+    expected = {'direct-clone': Route.DIRECT_CLONE,
+                'cache-clone': Route.CACHE_CLONE,
+                'file-copy': Route.FILE_COPY,
+                'copy-offload': Route.COPY_OFFLOAD,
+                'conversion': Route.FILE_COPY}
     for step, path in expected.items():
         workdir = tmp_path / step
         workdir.mkdir()

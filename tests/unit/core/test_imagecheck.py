@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from netapp_eic.core import files
+from netapp_eic.core import nofollow
 from netapp_eic.core import imagecheck
 
 MiB = 1024 * 1024
@@ -141,7 +141,7 @@ def test_reads_are_bounded(tmp_path, monkeypatch):
     with open(path, 'wb') as f:
         f.write(b'\x01' * (16 * MiB))
     consumed = []
-    real_open = files.open_regular
+    real_open = nofollow.open_regular
 
     class Counting:
         def __init__(self, f):
@@ -165,7 +165,7 @@ def test_reads_are_bounded(tmp_path, monkeypatch):
         return Counting(real_open(path, root, write))
 
     # The file is opened without following links; count what is read.
-    monkeypatch.setattr(files, 'open_regular', counting_open)
+    monkeypatch.setattr(nofollow, 'open_regular', counting_open)
     result = imagecheck.inspect_image(str(path), 'raw')
     assert result.ok, result.reason
     assert result.virtual_size == 16 * MiB

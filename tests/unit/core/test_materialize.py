@@ -6,7 +6,7 @@ import dataclasses
 import os
 
 from netapp_eic.core import engine as engine_mod
-from netapp_eic.core.types import Path
+from netapp_eic.core.types import Route
 from netapp_eic_testing import images
 from tests.unit.core.helpers import (POOL_A, POOL_B, add_image, leftovers,
                                      request)
@@ -19,7 +19,7 @@ def test_copy_offload_tool_runs_without_shell(host, sim, glance_remote,
         settings, copyoffload_tool_path=tool))
     image_id, digest = add_image(glance_remote, tmp_path)
     outcome = engine.create(request(glance_remote, image_id, pool=POOL_B))
-    assert outcome.path is Path.COPY_OFFLOAD
+    assert outcome.path is Route.COPY_OFFLOAD
     [argv] = host.commands
     assert argv[0] == tool
     assert argv[3:] == [f'/vol_glance/images/{image_id}', argv[4]]
@@ -36,7 +36,7 @@ def test_qcow2_with_backing_file_is_refused_after_copy(engine, sim,
     images.make_qcow2_with_backing_file(bad, str(tmp_path / 'base.raw'))
     image_id = glance_remote.add_image(bad, 'qcow2')
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert 'backing_file' in outcome.failures[0][1]
     assert leftovers(sim) == []
     assert not os.path.exists(os.path.join(sim.shares[POOL_A], 'volume-1'))
@@ -47,7 +47,7 @@ def test_mislabelled_qcow2_is_refused(engine, sim, glance_local, tmp_path):
     images.make_mislabelled_qcow2(bad)
     image_id = glance_local.add_image(bad, 'raw')
     outcome = engine.create(request(glance_local, image_id))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert any('declared disk_format raw but the data is qcow2' in s
                for s in outcome.skipped)
     assert leftovers(sim) == []

@@ -1,11 +1,11 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""netapp_eic.core.files on real files: links refused, never followed."""
+"""netapp_eic.core.nofollow on real files: links refused, never followed."""
 
 import os
 
 import pytest
 
-from netapp_eic.core import files
+from netapp_eic.core import nofollow
 from netapp_eic import exception
 
 
@@ -23,10 +23,10 @@ def share(tmp_path):
 def test_regular_file_is_opened(share):
     root, _ = share
     path = os.path.join(root, 'images', 'good')
-    with files.open_regular(path, root) as f:
+    with nofollow.open_regular(path, root) as f:
         assert f.read() == b'image bytes'
-    assert files.is_regular(path, root)
-    assert files.size_of(path, root) == len(b'image bytes')
+    assert nofollow.is_regular(path, root)
+    assert nofollow.size_of(path, root) == len(b'image bytes')
 
 
 def test_symlink_to_host_file_is_refused_not_followed(share):
@@ -34,10 +34,10 @@ def test_symlink_to_host_file_is_refused_not_followed(share):
     link = os.path.join(root, 'images', 'evil')
     os.symlink(secret, link)
     with pytest.raises(exception.NotRegularFile) as err:
-        files.open_regular(link, root)
+        nofollow.open_regular(link, root)
     assert 'symbolic link' in str(err.value)
-    assert files.regular_problem(link, root) == 'it is a symbolic link'
-    assert not files.is_regular(link)  # even without a root
+    assert nofollow.regular_problem(link, root) == 'it is a symbolic link'
+    assert not nofollow.is_regular(link)  # even without a root
 
 
 def test_symlinked_directory_in_the_path_is_refused(share, tmp_path):
@@ -47,7 +47,7 @@ def test_symlinked_directory_in_the_path_is_refused(share, tmp_path):
     (elsewhere / 'img').write_bytes(b'not the image')
     os.symlink(str(elsewhere), os.path.join(root, 'store'))
     path = os.path.join(root, 'store', 'img')
-    problem = files.regular_problem(path, root)
+    problem = nofollow.regular_problem(path, root)
     assert problem and 'store' in problem and 'symbolic link' in problem
 
 
@@ -55,39 +55,39 @@ def test_hard_link_directory_fifo_are_refused(share):
     root, _ = share
     good = os.path.join(root, 'images', 'good')
     os.link(good, os.path.join(root, 'images', 'alias'))
-    assert 'hard links' in files.regular_problem(good, root)
+    assert 'hard links' in nofollow.regular_problem(good, root)
     os.mkfifo(os.path.join(root, 'fifo'))
-    assert 'FIFO' in files.regular_problem(os.path.join(root, 'fifo'), root)
-    assert 'directory' in files.regular_problem(os.path.join(root, 'images'),
-                                                root)
+    assert 'FIFO' in nofollow.regular_problem(os.path.join(root, 'fifo'), root)
+    assert 'directory' in nofollow.regular_problem(
+        os.path.join(root, 'images'), root)
 
 
 def test_paths_outside_the_root_are_refused(share):
     root, secret = share
-    assert 'not a file below' in files.regular_problem(secret, root)
-    assert 'does not exist' in files.regular_problem(
+    assert 'not a file below' in nofollow.regular_problem(secret, root)
+    assert 'does not exist' in nofollow.regular_problem(
         os.path.join(root, 'missing'), root)
 
 
 def test_existing_kind_does_not_follow(share):
     root, secret = share
     os.symlink(secret, os.path.join(root, 'volume-1'))
-    assert files.existing_kind(os.path.join(root, 'volume-1'),
-                               root) == 'a symbolic link'
-    assert files.existing_kind(os.path.join(root, 'volume-2'), root) is None
-    assert files.existing_kind(os.path.join(root, 'images', 'good'),
-                               root) == 'a regular file'
+    assert nofollow.existing_kind(os.path.join(root, 'volume-1'),
+                                  root) == 'a symbolic link'
+    assert nofollow.existing_kind(os.path.join(root, 'volume-2'), root) is None
+    assert nofollow.existing_kind(os.path.join(root, 'images', 'good'),
+                                  root) == 'a regular file'
 
 
 def test_unlink_removes_the_link_never_its_target(share):
     root, secret = share
     link = os.path.join(root, '.eic-tmp-copy-x')
     os.symlink(secret, link)
-    assert files.unlink_in(root, link) is True
+    assert nofollow.unlink_in(root, link) is True
     assert not os.path.lexists(link)
     with open(secret, 'rb') as f:
         assert f.read() == b'host secret'
-    assert files.unlink_in(root, link) is False
+    assert nofollow.unlink_in(root, link) is False
     with pytest.raises(exception.NotRegularFile):
-        files.unlink_in(root, os.path.join(root, 'images'))
+        nofollow.unlink_in(root, os.path.join(root, 'images'))
     assert os.path.isdir(os.path.join(root, 'images'))

@@ -5,16 +5,16 @@ why the others are skipped."""
 import dataclasses
 
 from netapp_eic.core import planner
-from netapp_eic.core.types import CacheState, Path, Source, SourceKind, faster
+from netapp_eic.core.types import CacheState, Route, Source, SourceKind, faster
 
 IMAGE = Source(SourceKind.IMAGE, 'vs0', 'vol_glance', 'images/i1',
-                       '127.0.0.1', 'file:///glance/images/i1')
+               '127.0.0.1', 'file:///glance/images/i1')
 LOCAL = Source(SourceKind.IMAGE, 'vs0', 'vol_a', 'glance/i1', '127.0.0.1',
-                       'file:///a/glance/i1')
+               'file:///a/glance/i1')
 REMOTE_CACHE = Source(SourceKind.CACHE, 'vs0', 'vol_b', 'img-cache-i1',
-                              '127.0.0.1', '127.0.0.1:/vol_b/img-cache-i1')
+                      '127.0.0.1', '127.0.0.1:/vol_b/img-cache-i1')
 OTHER_SVM = Source(SourceKind.IMAGE, 'vs1', 'vol_vs1', 'i1', '127.0.0.2',
-                           'nfs://127.0.0.2/vol_vs1/i1')
+                   'nfs://127.0.0.2/vol_vs1/i1')
 
 BASE = planner.Facts(image_id='i1', volume_id='v1', pool='127.0.0.1:/vol_a',
                      dest_svm='vs0', dest_flexvol='vol_a',
@@ -36,21 +36,21 @@ def skipped(the_plan):
 def test_fresh_cache_entry_is_tried_first():
     p = planner.plan(facts(cache_state=CacheState.FRESH, cache_reason='',
                            local_image=LOCAL, remote_sources=(IMAGE,)))
-    assert paths(p) == [Path.CACHE_CLONE, Path.DIRECT_CLONE, Path.FILE_COPY,
-                        Path.DOWNLOAD]
+    assert paths(p) == [Route.CACHE_CLONE, Route.DIRECT_CLONE, Route.FILE_COPY,
+                        Route.DOWNLOAD]
 
 
 def test_missing_cache_is_skipped_with_its_reason():
     p = planner.plan(facts(local_image=LOCAL))
-    assert paths(p) == [Path.DIRECT_CLONE, Path.DOWNLOAD]
-    assert skipped(p)[Path.CACHE_CLONE] == 'no entry'
+    assert paths(p) == [Route.DIRECT_CLONE, Route.DOWNLOAD]
+    assert skipped(p)[Route.CACHE_CLONE] == 'no entry'
 
 
 def test_image_in_other_flexvol_plans_file_copy():
     p = planner.plan(facts(remote_sources=(IMAGE,)))
-    assert paths(p) == [Path.FILE_COPY, Path.DOWNLOAD]
+    assert paths(p) == [Route.FILE_COPY, Route.DOWNLOAD]
     assert p.steps[0].source == IMAGE
-    assert 'not in FlexVol vol_a' in skipped(p)[Path.DIRECT_CLONE]
+    assert 'not in FlexVol vol_a' in skipped(p)[Route.DIRECT_CLONE]
 
 
 def test_other_pools_cache_entry_preferred_to_glance_file():
@@ -62,52 +62,52 @@ def test_image_problem_blocks_glance_file_but_not_cache_entries():
     p = planner.plan(facts(local_image=LOCAL,
                            remote_sources=(IMAGE, REMOTE_CACHE),
                            image_problem='declared raw, detected qcow2'))
-    assert paths(p) == [Path.FILE_COPY, Path.DOWNLOAD]
+    assert paths(p) == [Route.FILE_COPY, Route.DOWNLOAD]
     assert p.steps[0].source == REMOTE_CACHE
-    assert skipped(p)[Path.DIRECT_CLONE] == 'declared raw, detected qcow2'
+    assert skipped(p)[Route.DIRECT_CLONE] == 'declared raw, detected qcow2'
 
 
 def test_only_download_when_nothing_is_on_the_cluster():
     p = planner.plan(facts(rejected_locations=(('http://x/i1',
                                                 'scheme http'),)))
-    assert paths(p) == [Path.DOWNLOAD]
-    assert 'http://x/i1: scheme http' in skipped(p)[Path.DIRECT_CLONE]
-    assert Path.FILE_COPY in skipped(p)
+    assert paths(p) == [Route.DOWNLOAD]
+    assert 'http://x/i1: scheme http' in skipped(p)[Route.DIRECT_CLONE]
+    assert Route.FILE_COPY in skipped(p)
 
 
 def test_destination_problem_declines_everything():
     p = planner.plan(facts(dest_problem='pool not on this cluster',
                            local_image=LOCAL, cache_state=CacheState.FRESH))
-    assert paths(p) == [Path.DOWNLOAD]
-    assert skipped(p)[Path.CACHE_CLONE] == 'pool not on this cluster'
+    assert paths(p) == [Route.DOWNLOAD]
+    assert skipped(p)[Route.CACHE_CLONE] == 'pool not on this cluster'
 
 
 def test_copy_offload_tool_before_file_copy_when_usable():
     p = planner.plan(facts(remote_sources=(IMAGE,), tool_path='/bin/tool',
                            ontap_version=(9, 14, 1),
                            vstorage=(('vs0', True),)))
-    assert paths(p) == [Path.COPY_OFFLOAD, Path.FILE_COPY, Path.DOWNLOAD]
+    assert paths(p) == [Route.COPY_OFFLOAD, Route.FILE_COPY, Route.DOWNLOAD]
 
 
 def test_copy_offload_skipped_when_vstorage_disabled():
     p = planner.plan(facts(remote_sources=(OTHER_SVM,), tool_path='/t',
                            ontap_version=(9, 14, 1),
                            vstorage=(('vs0', True), ('vs1', False))))
-    assert paths(p) == [Path.FILE_COPY, Path.DOWNLOAD]
-    assert skipped(p)[Path.COPY_OFFLOAD] == 'vstorage is disabled on SVM vs1'
+    assert paths(p) == [Route.FILE_COPY, Route.DOWNLOAD]
+    assert skipped(p)[Route.COPY_OFFLOAD] == 'vstorage is disabled on SVM vs1'
 
 
 def test_copy_offload_needs_ontap_8_2():
     p = planner.plan(facts(remote_sources=(IMAGE,), tool_path='/t',
                            ontap_version=(8, 1, 0),
                            vstorage=(('vs0', True),)))
-    assert 'ONTAP >= 8.2' in skipped(p)[Path.COPY_OFFLOAD]
+    assert 'ONTAP >= 8.2' in skipped(p)[Route.COPY_OFFLOAD]
 
 
 def test_no_tool_configured_means_no_copy_offload_step():
     p = planner.plan(facts(remote_sources=(IMAGE,)))
-    assert Path.COPY_OFFLOAD not in paths(p)
-    assert Path.COPY_OFFLOAD not in skipped(p)
+    assert Route.COPY_OFFLOAD not in paths(p)
+    assert Route.COPY_OFFLOAD not in skipped(p)
 
 
 def test_explain_names_steps_and_reasons():
@@ -118,10 +118,10 @@ def test_explain_names_steps_and_reasons():
 
 
 def test_faster_follows_the_order_of_preference():
-    assert faster(Path.CACHE_CLONE, Path.DIRECT_CLONE)
-    assert faster(Path.COPY_OFFLOAD, Path.FILE_COPY)
-    assert not faster(Path.DOWNLOAD, Path.FILE_COPY)
-    assert not faster(Path.FILE_COPY, Path.FILE_COPY)
+    assert faster(Route.CACHE_CLONE, Route.DIRECT_CLONE)
+    assert faster(Route.COPY_OFFLOAD, Route.FILE_COPY)
+    assert not faster(Route.DOWNLOAD, Route.FILE_COPY)
+    assert not faster(Route.FILE_COPY, Route.FILE_COPY)
 
 
 PEER_MISSING = (('vs1', 'SVM vs1 is not peered with SVM vs0 for file copy '
@@ -132,8 +132,8 @@ PEER_MISSING = (('vs1', 'SVM vs1 is not peered with SVM vs0 for file copy '
 def test_file_copy_from_an_unpeered_svm_is_skipped_with_the_command():
     p = planner.plan(facts(remote_sources=(OTHER_SVM,),
                            peer_problems=PEER_MISSING))
-    assert paths(p) == [Path.DOWNLOAD]
-    assert skipped(p)[Path.FILE_COPY] == (
+    assert paths(p) == [Route.DOWNLOAD]
+    assert skipped(p)[Route.FILE_COPY] == (
         'nfs://127.0.0.2/vol_vs1/i1: ' + PEER_MISSING[0][1])
 
 
@@ -141,13 +141,13 @@ def test_unpeered_svm_does_not_hold_back_a_source_of_the_same_svm():
     p = planner.plan(facts(remote_sources=(OTHER_SVM, IMAGE),
                            peer_problems=PEER_MISSING))
     assert [(s.path, s.source) for s in p.steps] == [
-        (Path.FILE_COPY, IMAGE), (Path.DOWNLOAD, None)]
+        (Route.FILE_COPY, IMAGE), (Route.DOWNLOAD, None)]
 
 
 def test_peer_to_create_plans_file_copy_that_makes_it_first():
     p = planner.plan(facts(remote_sources=(OTHER_SVM,),
                            peer_problems=PEER_MISSING, create_svm_peers=True))
-    assert paths(p) == [Path.FILE_COPY, Path.DOWNLOAD]
+    assert paths(p) == [Route.FILE_COPY, Route.DOWNLOAD]
     assert p.steps[0].make_peer
     assert planner.explain(p).startswith(
         'file-copy from nfs://127.0.0.2/vol_vs1/i1 (after creating the SVM '
@@ -159,7 +159,7 @@ def test_copy_offload_tool_is_not_held_to_the_peer():
                            ontap_version=(9, 14, 1),
                            vstorage=(('vs0', True), ('vs1', True)),
                            peer_problems=PEER_MISSING))
-    assert paths(p) == [Path.COPY_OFFLOAD, Path.DOWNLOAD]
+    assert paths(p) == [Route.COPY_OFFLOAD, Route.DOWNLOAD]
 
 
 def test_copy_offload_held_off_by_its_breaker():
@@ -167,5 +167,5 @@ def test_copy_offload_held_off_by_its_breaker():
     p = planner.plan(facts(remote_sources=(IMAGE,), tool_path='/t',
                            ontap_version=(9, 14, 1),
                            vstorage=(('vs0', True),), tool_blocked=why))
-    assert paths(p) == [Path.FILE_COPY, Path.DOWNLOAD]
-    assert skipped(p)[Path.COPY_OFFLOAD] == why
+    assert paths(p) == [Route.FILE_COPY, Route.DOWNLOAD]
+    assert skipped(p)[Route.COPY_OFFLOAD] == why

@@ -5,7 +5,7 @@ import os
 import threading
 
 from netapp_eic.core import cachemanager
-from netapp_eic.core.types import Path
+from netapp_eic.core.types import Route
 from tests.unit.core.helpers import (GiB, IMAGE_SIZE, POOL_A, add_image,
                                      leftovers, posts, request)
 
@@ -23,7 +23,7 @@ def test_image_larger_than_volume_leaves_no_volume_file(
     # after the copy: the step fails, removes the volume file, declines.
     outcome = engine.create(request(glance_remote, image_id,
                                     size=IMAGE_SIZE // 2))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert 'exceeds the volume size' in outcome.failures[0][1]
     assert not os.path.exists(os.path.join(sim.shares[POOL_A], 'volume-1'))
     assert leftovers(sim) == []
@@ -34,7 +34,7 @@ def test_failed_copy_falls_through_and_cleans_up(engine, sim, glance_remote,
     image_id, _ = add_image(glance_remote, tmp_path)
     sim.add_fault(method='POST', path='/api/storage/file/copy', status=500)
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert outcome.failures[0][0] == 'file-copy'
     assert leftovers(sim) == []
     assert not os.path.exists(os.path.join(sim.shares[POOL_A], 'volume-1'))

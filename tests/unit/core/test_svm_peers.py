@@ -8,7 +8,7 @@ as a same-SVM one; ``create_svm_peers`` makes the peer first."""
 import dataclasses
 
 from netapp_eic.core import engine as engine_mod
-from netapp_eic.core.types import Path
+from netapp_eic.core.types import Route
 from tests.unit.core.helpers import (add_image, digest, glance_on, posts,
                                      request)
 
@@ -34,7 +34,7 @@ def test_without_a_peer_file_copy_is_skipped_and_nothing_posted(
     glance = glance_vs1(sim)
     image_id, _ = add_image(glance, tmp_path)
     outcome = engine.create(request(glance, image_id))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     [skip] = [s for s in outcome.skipped if s.startswith('file-copy: ')]
     assert skip.endswith('vol_vs1/images/%s: %s' % (image_id, NO_PEER))
     assert posts(sim, '/storage/file/copy') == []
@@ -47,7 +47,7 @@ def test_with_a_file_copy_peer_the_copy_is_made_and_verified(
     glance = glance_vs1(sim)
     image_id, image_digest = add_image(glance, tmp_path)
     outcome = engine.create(request(glance, image_id))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert digest(outcome.volume_file) == image_digest
     assert outcome.verified.startswith('sha512 of the copied file')
     entry = [e for e in engine.cache_entries('127.0.0.1:/vol_cinder_a')
@@ -62,7 +62,7 @@ def test_a_peer_without_file_copy_is_named_with_the_modify_command(
     glance = glance_vs1(sim)
     image_id, _ = add_image(glance, tmp_path)
     outcome = engine.create(request(glance, image_id))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert any('SVM peer vs0-vs1 does not allow file copy (vserver peer '
                'modify -vserver vs0 -peer-vserver vs1 -applications '
                'snapmirror,file-copy)' in s for s in outcome.skipped)
@@ -78,7 +78,7 @@ def test_the_option_creates_the_peer_then_copies(client, host, settings,
         request(glance, image_id))
     assert client.svm_peer('vs0', 'vs1') is None  # explain changed nothing
     outcome = engine.create(request(glance, image_id))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert digest(outcome.volume_file) == image_digest
     made = client.svm_peer('vs0', 'vs1')
     assert (made.state, made.applications) == ('peered', ('file_copy',))
@@ -93,7 +93,7 @@ def test_the_option_adds_file_copy_to_an_existing_peer(
     glance = glance_vs1(sim)
     image_id, image_digest = add_image(glance, tmp_path)
     outcome = engine.create(request(glance, image_id))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert digest(outcome.volume_file) == image_digest
     assert sorted(client.svm_peer('vs0', 'vs1').applications) == [
         'file_copy', 'snapmirror']

@@ -17,7 +17,7 @@ import time
 from netapp_eic.core import breaker as breaker_mod
 from netapp_eic.core import cache
 from netapp_eic.core import engine as engine_mod
-from netapp_eic.core.types import TOOL_START_SECONDS, Path
+from netapp_eic.core.types import TOOL_START_SECONDS, Route
 from tests.unit.core.helpers import (MiB, add_image, digest, new_files,
                                      request, tree)
 from tests.unit.test_process import live_members
@@ -76,7 +76,7 @@ def test_storm_at_a_hanging_tool_runs_it_once_then_the_breaker(
     assert len(started(starts)) == 1
     assert live_members(started(starts)[0]) == []
     for outcome, seconds in results:
-        assert outcome.path in (Path.FILE_COPY, Path.CACHE_CLONE)
+        assert outcome.path in (Route.FILE_COPY, Route.CACHE_CLONE)
         assert digest(outcome.volume_file) == image_digest
         assert seconds < bound + 5
     paths = sorted(str(o.path) for o, _s in results)
@@ -95,7 +95,7 @@ def test_storm_at_a_hanging_tool_runs_it_once_then_the_breaker(
     second, second_digest = add_image(glance_remote, tmp_path, seed=2)
     outcome = engine.create(request(glance_remote, second,
                                     name='volume-second'))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert digest(outcome.volume_file) == second_digest
     assert any(s.startswith('copy-offload: copy offload tool breaker open')
                for s in outcome.skipped), outcome.skipped
@@ -108,7 +108,7 @@ def test_storm_at_a_hanging_tool_runs_it_once_then_the_breaker(
     third, third_digest = add_image(glance_remote, tmp_path, seed=3)
     outcome = engine.create(request(glance_remote, third,
                                     name='volume-third'))
-    assert outcome.path is Path.COPY_OFFLOAD, outcome
+    assert outcome.path is Route.COPY_OFFLOAD, outcome
     assert digest(outcome.volume_file) == third_digest
     assert len(started(starts)) == 2
     assert engine.tool_breaker.state().state == 'closed'

@@ -16,7 +16,7 @@ import pytest
 
 from netapp_eic.core import cache
 from netapp_eic.core import engine as engine_mod
-from netapp_eic.core.types import Path
+from netapp_eic.core.types import Route
 from tests.unit.core import fakes
 from tests.unit.core.helpers import (GiB, IMAGE_SIZE, MiB, POOL_A, POOL_B,
                                      add_image, digest, leftovers, new_files,
@@ -31,11 +31,12 @@ def engine_with(client, host, settings, **changes):
 
 
 def reasons(outcome):
-    return ' '.join(outcome.skipped + [r for _p, r in outcome.failures])
+    return ' '.join(outcome.skipped + tuple(
+        r for _p, r in outcome.failures))
 
 
 def assert_declined_clean(outcome, sim, before, fragment):
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert fragment in reasons(outcome), reasons(outcome)
     assert new_files(before, tree(sim)) == {}
 
@@ -71,7 +72,7 @@ def test_a_refused_source_is_not_tried_again(host, client, sim, settings,
     image_id, _ = add_image(glance_remote, tmp_path)
     glance_remote.corrupt_stored_file(image_id)
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert [p for p, _r in outcome.failures] == ['copy-offload']
     assert any(s.startswith('file-copy: source already refused')
                for s in outcome.skipped)
@@ -86,7 +87,7 @@ def test_verification_off_serves_flipped_bytes(client, host, settings, sim,
     image_id, image_digest = add_image(glance_local, tmp_path)
     glance_local.corrupt_stored_file(image_id)
     outcome = engine.create(request(glance_local, image_id))
-    assert outcome.path is Path.DIRECT_CLONE
+    assert outcome.path is Route.DIRECT_CLONE
     assert outcome.host_bytes == 0
     assert digest(outcome.volume_file) != image_digest
 
@@ -104,7 +105,7 @@ def test_image_without_hash_is_served_and_logged_once(
     for n, pool in enumerate((POOL_A, POOL_B)):
         outcome = engine.create(request(glance_remote, image_id, pool=pool,
                                         name=f'volume-{n}'))
-        assert outcome.path is Path.FILE_COPY
+        assert outcome.path is Route.FILE_COPY
         assert digest(outcome.volume_file) == image_digest
     logged = [r for r in caplog.records
               if 'not checked against Glance' in r.getMessage()
@@ -115,15 +116,15 @@ def test_image_without_hash_is_served_and_logged_once(
 def test_hashed_once_per_cluster(engine, sim, glance_remote, tmp_path):
     image_id, image_digest = add_image(glance_remote, tmp_path)
     first = engine.create(request(glance_remote, image_id, pool=POOL_A))
-    assert first.path is Path.FILE_COPY
+    assert first.path is Route.FILE_COPY
     assert first.host_bytes == IMAGE_SIZE  # the copy, hashed once
     second = engine.create(request(glance_remote, image_id, pool=POOL_B,
                                    name='volume-2'))
-    assert second.path is Path.FILE_COPY
+    assert second.path is Route.FILE_COPY
     assert second.host_bytes == 0  # copied from A's verified entry
     third = engine.create(request(glance_remote, image_id, pool=POOL_B,
                                   name='volume-3'))
-    assert third.path is Path.CACHE_CLONE and third.host_bytes == 0
+    assert third.path is Route.CACHE_CLONE and third.host_bytes == 0
     for outcome in (first, second, third):
         assert digest(outcome.volume_file) == image_digest
 
@@ -141,7 +142,7 @@ def test_source_hashed_beside_the_copy(client, glance_mounted_host, settings,
     engine = engine_mod.Engine(client, glance_mounted_host, settings)
     image_id, image_digest = add_image(glance_remote, tmp_path)
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert outcome.host_bytes == IMAGE_SIZE  # the source, not the copy too
     assert digest(outcome.volume_file) == image_digest
 
@@ -162,7 +163,7 @@ def test_source_changed_during_the_copy_is_refused(
         outcome = engine.create(request(glance_remote, image_id))
     finally:
         changer.join()
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert ('changed while it was copied' in reasons(outcome) or
             'does not match Glance' in reasons(outcome))
     assert new_files(before, tree(sim)) == {}

@@ -12,7 +12,7 @@ import os
 import pytest
 
 from netapp_eic.core import cache
-from netapp_eic.core.types import Path
+from netapp_eic.core.types import Route
 from tests.unit.core.helpers import (IMAGE_SIZE, POOL_A, POOL_B, add_image,
                                      digest, leftovers, new_files, posts,
                                      replace_with_link, request, share_dir,
@@ -45,8 +45,9 @@ def read(path):
 
 def assert_refused(outcome, sim, before, fragment):
     """Declined with ``fragment`` in a reason; nothing new in any FlexVol."""
-    assert outcome.path is Path.DOWNLOAD
-    reasons = ' '.join(outcome.skipped + [r for _p, r in outcome.failures])
+    assert outcome.path is Route.DOWNLOAD
+    reasons = ' '.join(outcome.skipped + tuple(
+        r for _p, r in outcome.failures))
     assert fragment in reasons, reasons
     assert new_files(before, tree(sim)) == {}
 
@@ -142,7 +143,7 @@ def test_cache_entry_link_is_replaced_not_served(engine, sim, glance_remote,
     # No record: what the upstream driver leaves, adopted when regular.
     os.symlink('volume-0tenant', entry)
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert any('cache-clone' in s and 'symbolic link' in s
                for s in outcome.skipped), outcome.skipped
     assert digest(outcome.volume_file) == image_digest
@@ -162,7 +163,7 @@ def test_other_pools_cache_entry_link_is_not_a_source(engine, sim,
     assert [s.source.flexvol for s in the_plan.steps if s.source] == [
         'vol_glance']
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert len(posts(sim, '/storage/file/copy')) == 1
     assert digest(outcome.volume_file) == image_digest
     assert read(secret) == SECRET
@@ -200,7 +201,7 @@ def test_plain_pool_b_create_unaffected(engine, glance_remote, tmp_path):
     """Control: the same flow without a link makes the volume."""
     image_id, image_digest = add_image(glance_remote, tmp_path)
     outcome = engine.create(request(glance_remote, image_id, pool=POOL_B))
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     assert digest(outcome.volume_file, IMAGE_SIZE) == image_digest
 
 

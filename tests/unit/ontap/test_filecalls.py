@@ -1,5 +1,5 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""netapp_eic.ontap.files against the simulator: real files, clone and
+"""netapp_eic.ontap.filecalls against the simulator: real files, clone and
 copy jobs."""
 
 import os

@@ -1,5 +1,5 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""netapp_eic.ontap.jobs: the bounded wait, scripted without a server
+"""netapp_eic.ontap.jobcalls: the bounded wait, scripted without a server
 (the clock and sleep are the client's own injection points)."""
 
 import pytest
@@ -23,7 +23,7 @@ class _FakeClock:
 
 def _scripted(states):
     client = ontap.OntapClient(object(), poll_initial_interval=0.05,
-                                   poll_max_interval=0.4)
+                               poll_max_interval=0.4)
     clock = _FakeClock()
     client.sleep, client.monotonic = clock.sleep, clock.monotonic
     script = iter(states)
