@@ -13,7 +13,7 @@ from netapp_eic.core import cache
 from netapp_eic.core import cachemanager
 from netapp_eic.core import engine as engine_mod
 from netapp_eic.core import materialize
-from netapp_eic.core.types import Path
+from netapp_eic.core.types import Route
 from tests.unit.core import fakes
 from tests.unit.core.helpers import (MiB, POOL_A, add_image, digest,
                                      leftovers, new_files, posts, request,
@@ -51,7 +51,7 @@ def test_hanging_tool_is_killed_and_file_copy_follows(
     start = time.monotonic()
     outcome = engine.create(request(glance_remote, image_id))
     assert time.monotonic() - start < 30
-    assert outcome.path is Path.FILE_COPY
+    assert outcome.path is Route.FILE_COPY
     [(path, reason)] = outcome.failures
     assert path == 'copy-offload' and 'did not finish within 0.5 s' in reason
     assert digest(outcome.volume_file) == image_digest
@@ -72,7 +72,7 @@ def test_delete_failing_during_a_failed_copy_leaves_nothing(
     sim.add_fault(method='DELETE', path='/api/storage/volumes/*', status=500)
     before = tree(sim)
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert new_files(before, tree(sim)) == {}
     deletes = [r for r in sim.request_log() if r['method'] == 'DELETE']
     assert deletes and all(r['status'] == 500 for r in deletes)
@@ -84,18 +84,22 @@ def test_rest_lost_while_copying_cancels_the_orphan_later(
     image_id, _ = add_image(glance_remote, tmp_path, size=8 * MiB)
     sim.add_fault(method='POST', path='/api/storage/file/copy',
                   throttle_bps=1 * MiB)
-    # REST goes away once the copy is running: polls, cancel, deletes.
+    # REST goes away once the copy is running (its first poll waits for
+    # the copy to have opened its destination, which a later delete
+    # through the mount must find): polls, cancel, deletes.
+    sim.add_fault(method='GET', path='/api/cluster/jobs/*', delay=0.2,
+                  count=1)
     for method, path in (('GET', '/api/cluster/jobs/*'),
                          ('PATCH', '/api/cluster/jobs/*'),
                          ('DELETE', '/api/storage/volumes/*')):
         sim.add_fault(method=method, path=path, status=503)
     before = tree(sim)
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.DOWNLOAD
-    [orphan] = engine._steps.make.jobs.orphans
+    assert outcome.path is Route.DOWNLOAD
+    [orphan] = engine.job_keeper.orphans
     sim.clear_faults()
     engine.maintain(max_temp_age=3600)
-    assert engine._steps.make.jobs.orphans == frozenset()
+    assert engine.job_keeper.orphans == frozenset()
     assert client.job_state(orphan) in ('failure', 'success')
     assert new_files(before, tree(sim)) == {}
 
@@ -156,16 +160,16 @@ def test_concurrent_fill_reported_as_cache_clone_and_not_carried_over(
         thread.join(60)
     paths = sorted((o.path, o.note) for o in outcomes.values())
     assert paths == [
-        (Path.CACHE_CLONE,
+        (Route.CACHE_CLONE,
          'entry filled by a concurrent request, file-copy not needed'),
-        (Path.FILE_COPY, '')]
+        (Route.FILE_COPY, '')]
     assert len(posts(sim, '/storage/file/copy')) == 1
     for outcome in outcomes.values():
         assert digest(outcome.volume_file) == image_digest
     # A later create that fails everywhere carries no note.
     sim.add_fault(method='POST', path='/api/storage/file/clone', status=500)
     later = engine.create(request(glance_remote, image_id, name='volume-3'))
-    assert later.path is Path.DOWNLOAD and later.note == ''
+    assert later.path is Route.DOWNLOAD and later.note == ''
 
 
 def test_auth_failure_is_an_error_with_its_cause(engine, sim, glance_local,
@@ -175,7 +179,7 @@ def test_auth_failure_is_an_error_with_its_cause(engine, sim, glance_local,
     sim.add_fault(method='POST', path='/api/storage/file/clone', status=401,
                   message='Not authorized for that command')
     outcome = engine.create(request(glance_local, image_id))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert 'authentication failure' in record.getMessage()
     assert 'Not authorized for that command' in record.getMessage()
@@ -196,7 +200,7 @@ def test_unexpected_error_keeps_its_traceback(client, sim, settings,
         sim.shares, mounted=[POOL_A]), settings)
     image_id, _ = add_image(glance_remote, tmp_path, fmt='qcow2')
     outcome = engine.create(request(glance_remote, image_id))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert 'unexpected error' in record.getMessage()
     assert record.exc_info and record.exc_info[0] is TypeError
@@ -209,7 +213,7 @@ def test_unresolvable_pool_is_a_warning_not_info(engine, glance_local,
     image_id, _ = add_image(glance_local, tmp_path)
     outcome = engine.create(request(glance_local, image_id,
                                     pool='127.0.0.1:/no_such_junction'))
-    assert outcome.path is Path.DOWNLOAD
+    assert outcome.path is Route.DOWNLOAD
     assert any(r.levelno == logging.WARNING and
                'could not resolve pool' in r.getMessage()
                for r in caplog.records)
@@ -228,9 +232,9 @@ def test_flexvol_recreated_with_a_new_uuid_is_picked_up(
                            cache.entry_name(image_id)))
     first = engine.create(request(glance_local, image_id, name='volume-2'))
     # The stale UUID fails the step cleanly and the lookups are dropped...
-    assert first.path is Path.DOWNLOAD
+    assert first.path is Route.DOWNLOAD
     assert leftovers(sim) == []
     # ...so the next create uses the new one.
     second = engine.create(request(glance_local, image_id, name='volume-3'))
-    assert second.path is Path.DIRECT_CLONE
+    assert second.path is Route.DIRECT_CLONE
     assert digest(second.volume_file) == image_digest
