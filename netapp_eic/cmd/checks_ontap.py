@@ -237,7 +237,7 @@ def glance_svm_peers(backend: Backend, client: typing.Any,
     found = []
     for share in shares:
         try:
-            svm = client.svm_for_ip(share.split(':', 1)[0])
+            svm = client.svm_for_ip(share.rsplit(':', 1)[0].strip('[]'))
         except exception.EicError as e:
             found.append(checks.fail('Glance share %s' % share, str(e.msg),
                                      'check the share\'s data LIF'))
@@ -262,13 +262,12 @@ def _peer_check(client: typing.Any, share: str, svm: str, pool_svm: str,
     except exception.EicError as e:
         return checks.warn(name, 'SVM peers unreadable: %s' % e.msg,
                            'grant the account read access to /svm/peers')
-    problem = facts.peer_problem(pool_svm, svm, peer)
-    if problem is None:
+    fix = facts.peer_fix(pool_svm, svm, peer)
+    if fix is None:
         return checks.ok(name, 'peered with file_copy: File Copy from '
                          'Glance share %s' % share)
-    command = problem[problem.rindex('(') + 1:-1]
-    detail = '%s (Glance share %s)' % (problem[:problem.rindex(' (')],
-                                       share)
+    why, command = fix
+    detail = '%s (Glance share %s)' % (why, share)
     if create:
         return checks.warn(name, detail + '; netapp_eic_create_svm_peers '
                            'creates it at the first copy', command)

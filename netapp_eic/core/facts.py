@@ -256,27 +256,32 @@ class FactGatherer:
                     (svm, self.client.vstorage_enabled(svm)) for svm in svms))}
 
 
-def peer_problem(svm: str, other: str, peer: ontap.SvmPeer | None
-                 ) -> str | None:
+def peer_fix(svm: str, other: str, peer: ontap.SvmPeer | None
+             ) -> tuple[str, str] | None:
     """Why ONTAP refuses a File Copy between SVMs ``svm`` (the pool's)
-    and ``other``, with the command that allows it; None when it allows
+    and ``other``, and the command that allows it; None when it allows
     it."""
     if peer is not None and peer.allows_file_copy:
         return None
     if peer is None:
-        return ('SVM %(other)s is not peered with SVM %(svm)s for file copy '
-                '(vserver peer create -vserver %(svm)s -peer-vserver '
-                '%(other)s -applications file-copy)' % {
-                    'svm': svm, 'other': other})
+        return ('SVM %s is not peered with SVM %s for file copy' % (
+            other, svm), 'vserver peer create -vserver %s -peer-vserver %s '
+            '-applications file-copy' % (svm, other))
     if peer.state != 'peered':
-        return 'SVM peer %s-%s is %s, not peered (vserver peer show)' % (
-            svm, other, peer.state)
+        return ('SVM peer %s-%s is %s, not peered' % (svm, other, peer.state),
+                'vserver peer show')
     apps = ','.join(sorted(a.replace('_', '-') for a in peer.applications)
                     + ['file-copy'])
-    return ('SVM peer %(svm)s-%(other)s does not allow file copy (vserver '
-            'peer modify -vserver %(svm)s -peer-vserver %(other)s '
-            '-applications %(apps)s)' % {'svm': svm, 'other': other,
-                                         'apps': apps})
+    return ('SVM peer %s-%s does not allow file copy' % (svm, other),
+            'vserver peer modify -vserver %s -peer-vserver %s -applications '
+            '%s' % (svm, other, apps))
+
+
+def peer_problem(svm: str, other: str, peer: ontap.SvmPeer | None
+                 ) -> str | None:
+    """:func:`peer_fix` as one reason: ``why (command)``."""
+    fix = peer_fix(svm, other, peer)
+    return None if fix is None else '%s (%s)' % fix
 
 
 def entry_problem(pool: Pool, image_id: str) -> str | None:

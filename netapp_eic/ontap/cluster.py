@@ -176,11 +176,12 @@ class ClusterCalls:
                 connection=self.connection,
                 fields='uuid,state,applications,svm.name,peer.svm.name',
                 **{'svm.name': svm, 'peer.svm.name': peer}))
-        for record in found:
-            return calls.SvmPeer(
-                str(record.uuid), svm, peer, str(record.state),
-                tuple(str(a) for a in getattr(record, 'applications', ())))
-        return None
+        if not found:
+            return None
+        record = found[0]
+        return calls.SvmPeer(
+            str(record.uuid), svm, peer, str(record.state),
+            tuple(str(a) for a in getattr(record, 'applications', ())))
 
     def allow_file_copy(self, svm: str, peer: str) -> str:
         """Make File Copy possible between ``svm`` and ``peer`` (an

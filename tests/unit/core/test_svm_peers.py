@@ -6,6 +6,9 @@ command to run and posts nothing; with one the copy is made and verified
 as a same-SVM one; ``create_svm_peers`` makes the peer first."""
 
 import dataclasses
+import types
+
+import pytest
 
 from netapp_eic.core import engine as engine_mod
 from netapp_eic.core.types import Route
@@ -16,8 +19,15 @@ NO_PEER = ('SVM vs1 is not peered with SVM vs0 for file copy (vserver peer '
            'create -vserver vs0 -peer-vserver vs1 -applications file-copy)')
 
 
-def glance_vs1(sim):
-    return glance_on(sim, 'vol_vs1', 'images', ip='127.0.0.2')
+@pytest.fixture
+def vs1(sim, tmp_path):
+    """An image in a Glance store on FlexVol vol_vs1 of SVM vs1:
+    ``image_id``, ``digest`` and the ``request`` creating a volume of it
+    in pool A (SVM vs0)."""
+    glance = glance_on(sim, 'vol_vs1', 'images', ip='127.0.0.2')
+    image_id, image_digest = add_image(glance, tmp_path)
+    return types.SimpleNamespace(image_id=image_id, digest=image_digest,
+                                 request=request(glance, image_id))
 
 
 def peer(client, applications):
@@ -30,38 +40,32 @@ def peer(client, applications):
 
 
 def test_without_a_peer_file_copy_is_skipped_and_nothing_posted(
-        engine, sim, tmp_path):
-    glance = glance_vs1(sim)
-    image_id, _ = add_image(glance, tmp_path)
-    outcome = engine.create(request(glance, image_id))
+        engine, sim, vs1):
+    outcome = engine.create(vs1.request)
     assert outcome.path is Route.DOWNLOAD
     [skip] = [s for s in outcome.skipped if s.startswith('file-copy: ')]
-    assert skip.endswith('vol_vs1/images/%s: %s' % (image_id, NO_PEER))
+    assert skip.endswith('vol_vs1/images/%s: %s' % (vs1.image_id, NO_PEER))
     assert posts(sim, '/storage/file/copy') == []
-    assert NO_PEER in engine.explain(request(glance, image_id))
+    assert NO_PEER in engine.explain(vs1.request)
 
 
 def test_with_a_file_copy_peer_the_copy_is_made_and_verified(
-        engine, client, sim, tmp_path):
+        engine, client, sim, vs1):
     peer(client, ['file_copy'])
-    glance = glance_vs1(sim)
-    image_id, image_digest = add_image(glance, tmp_path)
-    outcome = engine.create(request(glance, image_id))
+    outcome = engine.create(vs1.request)
     assert outcome.path is Route.FILE_COPY
-    assert digest(outcome.volume_file) == image_digest
+    assert digest(outcome.volume_file) == vs1.digest
     assert outcome.verified.startswith('sha512 of the copied file')
     entry = [e for e in engine.cache_entries('127.0.0.1:/vol_cinder_a')
-             if e.image_id == image_id]
+             if e.image_id == vs1.image_id]
     assert entry[0].record.verified
     assert len(posts(sim, '/storage/file/copy')) == 1
 
 
 def test_a_peer_without_file_copy_is_named_with_the_modify_command(
-        engine, client, sim, tmp_path):
+        engine, client, sim, vs1):
     peer(client, ['snapmirror'])
-    glance = glance_vs1(sim)
-    image_id, _ = add_image(glance, tmp_path)
-    outcome = engine.create(request(glance, image_id))
+    outcome = engine.create(vs1.request)
     assert outcome.path is Route.DOWNLOAD
     assert any('SVM peer vs0-vs1 does not allow file copy (vserver peer '
                'modify -vserver vs0 -peer-vserver vs1 -applications '
@@ -69,31 +73,26 @@ def test_a_peer_without_file_copy_is_named_with_the_modify_command(
 
 
 def test_the_option_creates_the_peer_then_copies(client, host, settings,
-                                                 sim, tmp_path):
+                                                 sim, vs1):
     engine = engine_mod.Engine(client, host, dataclasses.replace(
         settings, create_svm_peers=True))
-    glance = glance_vs1(sim)
-    image_id, image_digest = add_image(glance, tmp_path)
-    assert 'after creating the SVM peer' in engine.explain(
-        request(glance, image_id))
+    assert 'after creating the SVM peer' in engine.explain(vs1.request)
     assert client.svm_peer('vs0', 'vs1') is None  # explain changed nothing
-    outcome = engine.create(request(glance, image_id))
+    outcome = engine.create(vs1.request)
     assert outcome.path is Route.FILE_COPY
-    assert digest(outcome.volume_file) == image_digest
+    assert digest(outcome.volume_file) == vs1.digest
     made = client.svm_peer('vs0', 'vs1')
     assert (made.state, made.applications) == ('peered', ('file_copy',))
     assert client.svm_peer('vs1', 'vs0').allows_file_copy
 
 
 def test_the_option_adds_file_copy_to_an_existing_peer(
-        client, host, settings, sim, tmp_path):
+        client, host, settings, sim, vs1):
     peer(client, ['snapmirror'])
     engine = engine_mod.Engine(client, host, dataclasses.replace(
         settings, create_svm_peers=True))
-    glance = glance_vs1(sim)
-    image_id, image_digest = add_image(glance, tmp_path)
-    outcome = engine.create(request(glance, image_id))
+    outcome = engine.create(vs1.request)
     assert outcome.path is Route.FILE_COPY
-    assert digest(outcome.volume_file) == image_digest
+    assert digest(outcome.volume_file) == vs1.digest
     assert sorted(client.svm_peer('vs0', 'vs1').applications) == [
         'file_copy', 'snapmirror']

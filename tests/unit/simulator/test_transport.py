@@ -49,14 +49,9 @@ CALLS = [
 
 
 @pytest.fixture
-def https(sim):
+def https(api, sim):
     """A plain session on the HTTPS server: ``(session, base URL)``."""
-    session = requests.Session()
-    session.auth = (sim.username, sim.password)
-    session.verify = sim.ca_file
-    session.trust_env = False
-    yield session, sim.url
-    session.close()
+    return api, sim.url
 
 
 @pytest.fixture
