@@ -11,6 +11,7 @@ requirements, and build the same wheel.
 import difflib
 import email.parser
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -37,9 +38,27 @@ def _read_wheel(path):
                 if n.endswith(('.py', '.txt', 'METADATA'))}
 
 
+def _clean_source(directory):
+    """The checkout's files (tracked, and new ones not ignored) copied to
+    ``directory``: a ``build/`` left in the work tree would put modules
+    since removed into the wheel. ROOT itself outside a git checkout."""
+    listed = subprocess.run(
+        ['git', '-C', ROOT, 'ls-files', '-z', '--cached', '--others',
+         '--exclude-standard'], capture_output=True, check=False)
+    if listed.returncode:
+        return ROOT
+    for name in filter(None, listed.stdout.decode().split('\0')):
+        path = os.path.join(ROOT, name)
+        if os.path.isfile(path):
+            os.makedirs(directory / os.path.dirname(name), exist_ok=True)
+            shutil.copy2(path, directory / name)
+    return directory
+
+
 @pytest.fixture(scope='module')
 def wheel(tmp_path_factory):
-    return _read_wheel(_build_wheel(ROOT, tmp_path_factory.mktemp('wheel')))
+    source = _clean_source(tmp_path_factory.mktemp('source'))
+    return _read_wheel(_build_wheel(source, tmp_path_factory.mktemp('wheel')))
 
 
 @pytest.fixture(scope='module')
