@@ -91,6 +91,12 @@ def settings_from(configuration: typing.Any, conversion_disabled: bool,
         copyoffload_breaker_file=breaker_file(
             state_path, getattr(conf, 'config_group', None)),
         verify_content=conf.netapp_eic_verify_image_content,
+        verification_records=conf.netapp_eic_verification_records,
+        array_fingerprints=conf.netapp_eic_array_fingerprints,
+        fingerprint_md5=conf.netapp_eic_fingerprint_md5,
+        fingerprint_min_rate=conf.netapp_eic_fingerprint_min_rate_mib *
+        units.Mi,
+        mount_glance_flexvols=conf.netapp_eic_mount_glance_flexvols,
         max_image_virtual_size=(
             conf.netapp_eic_max_image_virtual_size_gb * units.Gi))
 

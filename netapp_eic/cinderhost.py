@@ -31,21 +31,38 @@ class CinderHost:
     :param mounted_shares: the shares the driver has mounted now (its pools
         and Glance's FlexVols).
     :param as_root: whether the backend runs commands as root.
+    :param image_shares: those of the mounted shares that are Glance's.
+    :param mount_image_share: mounts a Glance FlexVol read-only.
     """
 
     def __init__(self, mount_point: typing.Callable[[str], str],
                  mounted_shares: typing.Callable[
                      [], collections.abc.Sequence[str]],
-                 as_root: typing.Callable[[], bool]) -> None:
+                 as_root: typing.Callable[[], bool],
+                 image_shares: typing.Callable[
+                     [], collections.abc.Sequence[str]] = list,
+                 mount_image_share: typing.Callable[[str], None] | None
+                 = None) -> None:
         self._mount_point = mount_point
         self._mounted_shares = mounted_shares
         self._as_root = as_root
+        self._image_shares = image_shares
+        self._mount_image_share = mount_image_share
 
     def mount_point(self, share: str) -> str:
         return str(self._mount_point(share))
 
     def mounted_shares(self) -> collections.abc.Sequence[str]:
         return self._mounted_shares()
+
+    def image_shares(self) -> collections.abc.Sequence[str]:
+        return self._image_shares()
+
+    def mount_image_share(self, share: str) -> None:
+        if self._mount_image_share is None:
+            raise exception.EicError(reason='this host mounts no Glance '
+                                            'FlexVol')
+        self._mount_image_share(share)
 
     def run(self, argv: collections.abc.Sequence[str],
             timeout: float | None = None) -> None:

@@ -105,10 +105,41 @@ class NetAppEicNfsDriver(nfs_cmode.NetAppCmodeNfsDriver):
                                   cinderhost.CinderHost(
                                       self._get_mount_point_for_share,
                                       self._eic_mounted_shares,
-                                      lambda: bool(self._execute_as_root)),
+                                      lambda: bool(self._execute_as_root),
+                                      lambda: list(self._eic_image_shares),
+                                      self._mount_glance_flexvol),
                                   self._eic_settings())
         self._eic_image_shares = self._mount_image_shares()
         _warn_if_lock_store_is_local()
+
+    def check_for_setup_error(self) -> None:
+        super().check_for_setup_error()
+        self._probe_fingerprints()
+
+    def _probe_fingerprints(self) -> None:
+        """Ask ONTAP once whether it fingerprints the pools' files (the
+        array then checks sha256 images, no byte read here); a refusal is
+        logged once and the host hashes instead."""
+        try:
+            self._ensure_shares_mounted()
+            problem = self.eic.probe_fingerprints()
+        except Exception as e:  # decided at the first create instead
+            failure.log_failure(e, 'Could not probe ONTAP file '
+                                'fingerprints on %(backend)s; the first '
+                                'create will', {'backend': self.backend_name})
+            return
+        if problem is None:
+            LOG.info('ONTAP fingerprints files: sha256 images are checked '
+                     'by the array.')
+        else:
+            LOG.info('Array fingerprints not used (%s): images are hashed '
+                     'on the host.', problem)
+
+    def _mount_glance_flexvol(self, share: str) -> None:
+        """Mount a Glance FlexVol an image location names, read-only."""
+        self._remotefsclient.mount(share, ['-o', 'ro'])
+        if share not in self._eic_image_shares:
+            self._eic_image_shares.append(share)
 
     def _eic_mounted_shares(self) -> list[str]:
         """The pools and Glance's FlexVols mounted now."""

@@ -108,3 +108,18 @@ class StepSkipped(EicError):
     """A planned step not tried after all: its means is unavailable now
     (the copy offload tool's breaker is open); the next step is tried."""
     message = _('%(reason)s')
+
+
+class FingerprintUnavailable(EicError):
+    """ONTAP does not fingerprint this file (the endpoint is missing, the
+    call is refused: no licence, no privilege, not a SnapLock FlexVol):
+    the host hashes instead."""
+
+    message = _('ONTAP cannot fingerprint %(path)s: %(reason)s')
+
+
+class FingerprintFailed(EicError):
+    """A fingerprint session ONTAP accepted did not give a digest (it
+    failed, vanished or ran past its bound and was aborted)."""
+
+    message = _('ONTAP fingerprint of %(path)s gave no digest: %(reason)s')

@@ -123,16 +123,61 @@ eic_opts: list[cfg.Opt] = [
                      'given to new volumes and cached as the image. Images '
                      'for which Glance records no hash are served '
                      'unverified either way (logged once per image).'),
+    cfg.BoolOpt('netapp_eic_verification_records',
+                default=True,
+                help='Record, in the root of the pool FlexVols (every host '
+                     'of the backend sees them), each Glance file whose '
+                     'bytes matched Glance\'s hash, keyed by the file\'s '
+                     'identity (FlexVol, path, inode, size, modification '
+                     'and change times). While that identity holds, no host '
+                     'hashes the file again: a direct clone of it stays '
+                     'constant-time on every host. A file rewritten, '
+                     'truncated, renamed over or relinked is checked again.'),
+    cfg.BoolOpt('netapp_eic_array_fingerprints',
+                default=True,
+                help='Let ONTAP compute the digest of an image file (file '
+                     'fingerprints, POST /api/storage/snaplock/'
+                     'file-fingerprints) when Glance\'s hash is sha256 '
+                     '(Glance\'s hashing_algorithm = sha256), so no byte '
+                     'crosses to the host. NetApp does not document '
+                     'fingerprints of regular files on non-SnapLock '
+                     'FlexVols: the driver probes it and, on any refusal, '
+                     'hashes on the host instead (one warning per '
+                     'backend).'),
+    cfg.BoolOpt('netapp_eic_fingerprint_md5',
+                default=False,
+                help='Also accept the array\'s md5 fingerprint against '
+                     'Glance\'s legacy md5 checksum for images without a '
+                     'sha256 hash. Weaker: md5 detects corruption but not a '
+                     'file crafted to collide with the image\'s checksum, '
+                     'so anyone able to write to the Glance store could '
+                     'substitute bytes.'),
+    cfg.FloatOpt('netapp_eic_fingerprint_min_rate_mib',
+                 default=100.0,
+                 min=1.0,
+                 help='Slowest rate, in MiB/s, of an array fingerprint '
+                      'before it is aborted (the bound is 30 s plus the '
+                      'file\'s size at this rate); the create then hashes '
+                      'on the host.'),
+    cfg.BoolOpt('netapp_eic_mount_glance_flexvols',
+                default=True,
+                help='Mount read-only, when an image location names it, a '
+                     'FlexVol holding Glance\'s file store that a data LIF '
+                     'of a pool\'s SVM serves, so the image file is '
+                     'inspected and hashed while ONTAP copies it (exports '
+                     'of other SVMs or clusters are never mounted). '
+                     'netapp_eic_image_shares still names shares to mount '
+                     'at start.'),
     cfg.ListOpt('netapp_eic_image_shares',
                 default=[],
                 help='NFS exports (address:/export, as in nfs_shares_config) '
-                     'of the FlexVols that hold Glance\'s file stores, which '
-                     'this host mounts read-only beside its pools (they are '
-                     'not pools). The image file is then inspected before a '
-                     'File Copy and hashed while ONTAP copies it, so content '
-                     'verification adds almost nothing to the first create '
-                     'of an image; without it the copy is hashed after it '
-                     'lands.'),
+                     'of the FlexVols that hold Glance\'s file stores, '
+                     'mounted read-only at start beside the pools (they are '
+                     'not pools). Without it, such FlexVols are found from '
+                     'image locations (netapp_eic_mount_glance_flexvols). '
+                     'The image file is then inspected before a File Copy '
+                     'and hashed while ONTAP copies it; a source not '
+                     'mounted is hashed after its copy lands.'),
     cfg.IntOpt('netapp_eic_max_image_virtual_size_gb',
                default=1024,
                min=0,

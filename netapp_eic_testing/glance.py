@@ -60,10 +60,13 @@ class FakeImageService:
     :param store_id: the store metadata ``id``.
     :param location_style: ``'file'`` (filesystem store + metadata, what
         the location API returns) or ``'nfs'`` (an ``nfs://`` direct URL).
+    :param hashing_algorithm: Glance's ``hashing_algorithm`` (the
+        multihash of new images).
     """
 
     def __init__(self, store_dir, share_location, mountpoint,
-                 store_id='netapp-glance', location_style=LOCATION_FILE):
+                 store_id='netapp-glance', location_style=LOCATION_FILE,
+                 hashing_algorithm='sha512'):
         if location_style not in (LOCATION_FILE, LOCATION_NFS):
             raise ValueError('location_style must be file or nfs')
         self.store_dir = os.path.abspath(store_dir)
@@ -71,6 +74,7 @@ class FakeImageService:
         self.mountpoint = os.path.abspath(mountpoint)
         self.store_id = store_id
         self.location_style = location_style
+        self.hashing_algorithm = hashing_algorithm
         self.bytes_downloaded = 0
         self.temp_images = None
         self._images = {}
@@ -122,12 +126,15 @@ class FakeImageService:
         """size, virtual_size and hashes of the stored file."""
         path = self.image_path(image_id)
         sha512, md5 = images.file_digests(path)
+        multihash = sha512
+        if self.hashing_algorithm != 'sha512':
+            multihash = images.file_digest(path, self.hashing_algorithm)
         return {
             'size': os.path.getsize(path),
             'virtual_size': self._virtual_size(path, disk_format),
             'checksum': md5,
-            'os_hash_algo': 'sha512',
-            'os_hash_value': sha512,
+            'os_hash_algo': self.hashing_algorithm,
+            'os_hash_value': multihash,
         }
 
     @staticmethod

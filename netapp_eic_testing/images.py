@@ -55,6 +55,15 @@ def file_digests(path):
     return sha512.hexdigest(), md5.hexdigest()
 
 
+def file_digest(path, algorithm):
+    """The hex digest of the bytes of ``path`` by ``algorithm``."""
+    hasher = hashlib.new(algorithm)
+    with open(path, 'rb') as source:
+        for chunk in iter(lambda: source.read(_CHUNK), b''):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
 def image_info(path, fmt):
     """Build the :class:`ImageInfo` of an existing image file."""
     sha512, md5 = file_digests(path)

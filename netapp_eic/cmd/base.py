@@ -87,6 +87,11 @@ class Backend:
             raise CommandError('cannot read nfs_shares_config %s: %s' % (
                 path, e.strerror)) from e
 
+    def image_shares(self) -> list[str]:
+        """``netapp_eic_image_shares``: Glance's FlexVols mounted at
+        start."""
+        return list(self.config.safe_get('netapp_eic_image_shares') or [])
+
     def mount_point(self, share: str) -> str:
         return backend_mod.mount_point(
             self.config.safe_get('nfs_mount_point_base'), share)
@@ -203,14 +208,28 @@ class MountHost:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
+        self._images = backend.image_shares()
 
     def mount_point(self, share: str) -> str:
         return self.backend.mount_point(share)
 
     def mounted_shares(self) -> collections.abc.Sequence[str]:
         mounted = backend_mod.mounted_paths()
-        return [share for share in self.backend.shares()
+        return [share for share in self.backend.shares() + self._images
                 if self.mount_point(share) in mounted]
+
+    def image_shares(self) -> collections.abc.Sequence[str]:
+        mounted = backend_mod.mounted_paths()
+        return [share for share in self._images
+                if self.mount_point(share) in mounted]
+
+    def mount_image_share(self, share: str) -> None:
+        """Nothing is mounted here; a Glance FlexVol cinder-volume mounted
+        on this host (where os-brick mounts it) is used as it is."""
+        if self.mount_point(share) not in backend_mod.mounted_paths():
+            self._refuse('mounting %s' % share)
+        if share not in self._images:
+            self._images.append(share)
 
     def _refuse(self, what: str) -> typing.NoReturn:
         raise exception.EicError(reason='%s refused: this command changes '

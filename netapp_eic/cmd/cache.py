@@ -23,7 +23,6 @@ from netapp_eic.cmd import glance
 from netapp_eic.cmd import localhost
 from netapp_eic.cmd import progressbar
 from netapp_eic.core import cache as cache_mod
-from netapp_eic.core import host
 from netapp_eic.core import engine as engine_mod
 from netapp_eic.core.types import CreateRequest, Outcome, Route
 from netapp_eic import exception
@@ -56,17 +55,10 @@ class CacheHost(localhost.LocalHost):
                   for share in backend.shares()}
         super().__init__(shares, view.mounted_shares())
 
-    @contextlib.contextmanager
-    def lock(self, name: str) -> collections.abc.Iterator[None]:
+    def lock_object(self, name: str) -> typing.Any:
+        """Cinder's coordinator lock named ``name``."""
         from cinder import coordination
-        with coordination.COORDINATOR.get_lock(name):
-            yield
-
-    @contextlib.contextmanager
-    def try_lock(self, name: str) -> collections.abc.Iterator[bool]:
-        from cinder import coordination
-        with host.held_if_free(coordination.COORDINATOR.get_lock(name)) as got:
-            yield got
+        return coordination.COORDINATOR.get_lock(name)
 
     def forget_lock(self, name: str) -> None:
         from cinder import coordination

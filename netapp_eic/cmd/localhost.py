@@ -11,6 +11,7 @@ does, the simplest correct way, without Cinder.
 import collections.abc
 import contextlib
 import subprocess
+import typing
 
 from oslo_concurrency import lockutils
 
@@ -26,17 +27,21 @@ class LocalHost:
     """The host interface over ``{share: directory}``.
 
     :param shares: the directory of every share of the cluster.
-    :param mounted: the shares this backend uses (its pools).
+    :param mounted: the shares this backend uses (its pools, and Glance's
+        FlexVols among ``images``).
+    :param images: those of ``mounted`` that are Glance's.
     """
 
     def __init__(self, shares: collections.abc.Mapping[str, str],
-                 mounted: collections.abc.Sequence[str]) -> None:
+                 mounted: collections.abc.Sequence[str],
+                 images: collections.abc.Sequence[str] = ()) -> None:
         unknown = set(mounted) - set(shares)
         if unknown:
             raise exception.EicError(reason='unknown shares: %s' % ', '.join(
                 sorted(unknown)))
         self.shares = dict(shares)
         self.mounted = list(mounted)
+        self.images = [share for share in images if share in self.mounted]
         # Named locks of this process, forgotten by the garbage collector
         # once nobody holds or waits for them (oslo.concurrency's own).
         self._locks = lockutils.Semaphores()
@@ -50,6 +55,16 @@ class LocalHost:
 
     def mounted_shares(self) -> collections.abc.Sequence[str]:
         return list(self.mounted)
+
+    def image_shares(self) -> collections.abc.Sequence[str]:
+        return list(self.images)
+
+    def mount_image_share(self, share: str) -> None:
+        """"Mount" a share of the cluster: its directory is local."""
+        self.mount_point(share)
+        if share not in self.mounted:
+            self.mounted.append(share)
+            self.images.append(share)
 
     def run(self, argv: collections.abc.Sequence[str],
             timeout: float | None = None) -> None:
@@ -66,14 +81,18 @@ class LocalHost:
             raise exception.ConversionFailed(
                 reason=str(detail).strip()) from e
 
+    def lock_object(self, name: str) -> typing.Any:
+        """The lock named ``name``: a process lock here."""
+        return self._locks.get(name)
+
     @contextlib.contextmanager
     def lock(self, name: str) -> collections.abc.Iterator[None]:
-        with self._locks.get(name):
+        with self.lock_object(name):
             yield
 
     @contextlib.contextmanager
     def try_lock(self, name: str) -> collections.abc.Iterator[bool]:
-        with host.held_if_free(self._locks.get(name)) as got:
+        with host.held_if_free(self.lock_object(name)) as got:
             yield got
 
     def forget_lock(self, name: str) -> None:

@@ -23,9 +23,11 @@ from netapp_eic import ontap
 from netapp_eic.core import breaker
 from netapp_eic.core import cache
 from netapp_eic.core import cachemanager
+from netapp_eic.core import contentcheck
 from netapp_eic.core.context import Context
 from netapp_eic.core import facts
 from netapp_eic.core import failure
+from netapp_eic.core import glancemounts
 from netapp_eic.core import host as host_mod
 from netapp_eic.core import jobkeeper
 from netapp_eic.core import materialize
@@ -33,6 +35,7 @@ from netapp_eic.core import planner
 from netapp_eic.core import steps
 from netapp_eic.core.pools import Pool, Pools
 from netapp_eic.core import records
+from netapp_eic.core import verifications
 from netapp_eic.core.types import (CreateRequest, ImageMeta, Outcome, Route,
                                    Registration, Settings)
 from netapp_eic import exception
@@ -57,8 +60,13 @@ class Engine:
         # The one place the engine's parts are built, each once.
         self._cache = cachemanager.CacheManager(ctx)
         self._jobs = jobkeeper.JobKeeper(client)
-        self._materializer = materialize.Materializer(ctx, self._jobs)
-        self._facts = facts.FactGatherer(ctx, self._cache)
+        self._verifications = verifications.Verifications(self.pools)
+        self._checker = contentcheck.ContentChecker(ctx, self._verifications)
+        self._glance_mounts = glancemounts.GlanceMounts(ctx)
+        self._materializer = materialize.Materializer(ctx, self._jobs,
+                                                      self._checker)
+        self._facts = facts.FactGatherer(ctx, self._cache,
+                                         self._glance_mounts)
         self._steps = steps.StepRunner(ctx, self._cache, self._materializer)
 
     @property
@@ -70,6 +78,34 @@ class Engine:
     def job_keeper(self) -> jobkeeper.JobKeeper:
         """The ONTAP jobs this backend started and has yet to cancel."""
         return self._jobs
+
+    @property
+    def content_checker(self) -> contentcheck.ContentChecker:
+        """How bytes are checked: records, the array's digest, the host."""
+        return self._checker
+
+    @property
+    def verifications(self) -> verifications.Verifications:
+        """The backend's verification records of Glance files."""
+        return self._verifications
+
+    @property
+    def glance_mounts(self) -> glancemounts.GlanceMounts:
+        """Glance's FlexVols on this host: mounted or not, and why."""
+        return self._glance_mounts
+
+    def probe_fingerprints(self) -> str | None:
+        """Whether ONTAP fingerprints files of the first mounted pool (see
+        :meth:`ContentChecker.probe`): None when it does, else why not;
+        "no pool mounted" leaves the question to the first create."""
+        if not (self.settings.verify_content and
+                self.settings.array_fingerprints):
+            return self._checker.fingerprint_problem() or (
+                'netapp_eic_verify_image_content is False')
+        pools = self.pools.backend_pools()
+        if not pools:
+            return 'no pool mounted yet'
+        return self._checker.probe(pools[0])
 
     def plan(self, request: CreateRequest) -> planner.Plan:
         """The plan a create would follow; reads only, changes nothing."""

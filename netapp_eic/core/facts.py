@@ -27,6 +27,7 @@ from netapp_eic.core.context import Context
 from netapp_eic.core import imagecheck
 from netapp_eic.core import locations
 from netapp_eic.core import failure
+from netapp_eic.core import glancemounts
 from netapp_eic.core import nofollow
 from netapp_eic.core import planner
 from netapp_eic.core import records
@@ -57,9 +58,11 @@ def inspect(path: str, image_meta: ImageMeta, settings: Settings,
 class FactGatherer:
     """Collects :class:`~netapp_eic.core.planner.Facts` for a request."""
 
-    def __init__(self, ctx: Context,
-                 cache: cachemanager.CacheManager) -> None:
+    def __init__(self, ctx: Context, cache: cachemanager.CacheManager,
+                 glance_mounts: glancemounts.GlanceMounts) -> None:
         self.client = ctx.client
+        self.host = ctx.host
+        self.glance_mounts = glance_mounts
         self.pools = ctx.pools
         self.settings = ctx.settings
         self.tool_breaker = ctx.tool_breaker
@@ -85,6 +88,7 @@ class FactGatherer:
             return planner.Facts(dest_svm=None, dest_flexvol=None,
                                  dest_problem=str(e), **base), None
         others = [p for p in mounted if p.flexvol.uuid != dest.flexvol.uuid]
+        images = set(self.host.image_shares())
         facts = dict(base, dest_svm=dest.flexvol.svm,
                      dest_flexvol=dest.flexvol.name)
         problem = self._destination_problem(dest, request)
@@ -95,7 +99,10 @@ class FactGatherer:
             dest, others, request)
         facts.update(local_image=local, rejected_locations=rejected,
                      image_problem=self._image_problem(request, local_files))
-        sources = tuple(self._remote_cache_sources(others, request)) + remote
+        # Cache entries only from the backend's pools: Glance's FlexVols
+        # are written by whoever writes Glance's store.
+        pools = [p for p in others if p.share not in images]
+        sources = tuple(self._remote_cache_sources(pools, request)) + remote
         facts['remote_sources'] = sources
         facts.update(self._tool_facts(dest, sources))
         facts.update(self._peer_facts(dest, sources))
@@ -174,6 +181,9 @@ class FactGatherer:
                 rejected.append((loc.url, str(e)))
                 continue
             mounted = mounts.get(resolved.flexvol.uuid)
+            if mounted is None:
+                mounted = self._glance_mount(loc.host, resolved.flexvol,
+                                             request.image_id)
             try:
                 sourcecheck.require_regular(
                     self.client, resolved.flexvol, resolved.path,
@@ -196,6 +206,15 @@ class FactGatherer:
             else:
                 remote.append(source)
         return local, tuple(remote), tuple(rejected), local_files
+
+    def _glance_mount(self, host: str, vol: ontap.FlexVol, image_id: str
+                      ) -> Pool | None:
+        """The mount of the Glance FlexVol ``vol`` named at ``host``
+        (mounted read-only now when allowed), or None."""
+        ip = self.pools.resolve_host(host.strip('[]'))
+        if ip is None:
+            return None
+        return self.glance_mounts.mount_of(ip, vol, image_id)
 
     def _image_problem(self, request: CreateRequest,
                        local_files: list[tuple[str, str]]) -> str | None:

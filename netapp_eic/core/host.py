@@ -2,7 +2,8 @@
 """The narrow interface between the EIC core and the host it runs on.
 
 The core needs a few things only the cinder-volume host can do: find where
-a share is mounted, list the mounted shares, run the copy offload tool,
+a share is mounted, list the mounted shares, mount Glance's FlexVols
+read-only, run the copy offload tool,
 convert an image with ``qemu-img`` (as root where the backend says so), and
 take a named lock that other cinder-volume hosts respect (or learn, without
 waiting, that it is held; and let the lock store forget it). The driver
@@ -23,6 +24,17 @@ class Host(typing.Protocol):
 
     def mounted_shares(self) -> collections.abc.Sequence[str]:
         """The shares of this backend that are mounted now."""
+
+    def image_shares(self) -> collections.abc.Sequence[str]:
+        """Those of :meth:`mounted_shares` that are Glance's FlexVols,
+        mounted read-only (not pools: nothing is written there)."""
+
+    def mount_image_share(self, share: str) -> None:
+        """Mount ``share`` (a FlexVol of Glance's) read-only, if it is not
+        mounted yet.
+
+        :raises Exception: it could not be mounted.
+        """
 
     def run(self, argv: collections.abc.Sequence[str],
             timeout: float | None = None) -> None:

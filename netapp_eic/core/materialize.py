@@ -21,6 +21,7 @@ that was verified already. The result says whether they were
 
 import dataclasses
 import re
+import time
 import typing
 
 from oslo_log import log as logging
@@ -29,6 +30,7 @@ from oslo_utils import excutils
 from netapp_eic import ontap
 from netapp_eic.ontap import progress
 from netapp_eic.core import cache
+from netapp_eic.core import contentcheck
 from netapp_eic.core.context import Context
 from netapp_eic.core import facts as facts_mod
 from netapp_eic.core import nofollow
@@ -36,7 +38,7 @@ from netapp_eic.core import imagecheck
 from netapp_eic.core import jobkeeper
 from netapp_eic.core import planner
 from netapp_eic.core import sourcecheck
-from netapp_eic.core import verify
+from netapp_eic.core import verifications
 from netapp_eic.core import visibility
 from netapp_eic.core.pools import Pool
 from netapp_eic.core.types import CreateRequest, Route
@@ -87,6 +89,11 @@ class RawFile:
     host_bytes: int = 0
     converted_from: str = ''
 
+    @property
+    def verdict(self) -> contentcheck.Verdict:
+        """Whether and how its bytes were checked."""
+        return contentcheck.Verdict(self.verified, self.verified_by)
+
 
 class Scratch:
     """The temporary files a step creates in one FlexVol: every one is
@@ -117,13 +124,15 @@ class Scratch:
 class Materializer:
     """Builds the raw temporary file a step starts from."""
 
-    def __init__(self, ctx: Context, job_keeper: jobkeeper.JobKeeper) -> None:
+    def __init__(self, ctx: Context, job_keeper: jobkeeper.JobKeeper,
+                 checker: contentcheck.ContentChecker) -> None:
         self.client = ctx.client
         self.host = ctx.host
         self.pools = ctx.pools
         self.settings = ctx.settings
         self.tool_breaker = ctx.tool_breaker
         self.jobs = job_keeper
+        self.checker = checker
 
     def raw_file(self, step: planner.Step, dest: Pool,
                  request: CreateRequest) -> RawFile:
@@ -144,57 +153,95 @@ class Materializer:
     def _direct(self, source: Source, dest: Pool, scratch: Scratch,
                 request: CreateRequest) -> RawFile:
         """Clone the Glance file into a temporary name first (constant
-        time), then inspect, hash and convert that clone: the bytes checked
-        are the bytes used, whatever happens to the Glance file."""
-        sourcecheck.require_regular(self.client, dest.flexvol, source.path,
-                                    dest.mount_dir)
+        time), then inspect, verify and convert that clone: the bytes
+        checked are the bytes used, whatever happens to the Glance file. A
+        record that the Glance file, unchanged since, was verified spares
+        the check; a check that passes is recorded."""
+        local = (dest.local(source.path), dest.mount_dir)
+        before = self._identity(dest.flexvol, source.path, local)
+        known = self.checker.recorded(request, dest.flexvol, source.path,
+                                      before)
+        started = time.time()
         tmp = scratch.new('clone', request.image_id)
         self.client.clone_file(dest.flexvol, source.path, tmp)
-        return self._checked(dest, tmp, scratch, request, 'cloned')
+        if not before.matches(self._identity(dest.flexvol, source.path,
+                                              local)):
+            raise _changed(dest.flexvol, source)
+        pending = (contentcheck.Known(known) if known else
+                   self.checker.start(request, dest.flexvol, tmp,
+                                      (dest.local(tmp), dest.mount_dir),
+                                      'cloned file'))
+        raw = self._checked(dest, tmp, scratch, request, pending,
+                            'cloned file')
+        if known is None:
+            self.checker.save(dest, request, dest.flexvol, source.path,
+                              before, raw.verdict, started)
+        return raw
 
     def _copied(self, path: Route, source: Source, dest: Pool,
                 scratch: Scratch, request: CreateRequest) -> RawFile:
-        """Copy ``source`` in from another FlexVol, hashing the source
-        through this host's mount meanwhile when it has one."""
+        """Copy ``source`` in from another FlexVol while it is checked
+        (the array's digest, else the host hash through this host's mount
+        of its FlexVol); a source nothing checked during the copy has its
+        copy hashed on the host after it lands."""
         src_vol = (source.volume or
                    self.pools.flexvol(source.svm, source.flexvol))
         mount = self._mount_of(src_vol)
-        before = sourcecheck.require_regular(
-            self.client, src_vol, source.path,
-            mount.mount_dir if mount is not None else None)
+        local = ((mount.local(source.path), mount.mount_dir)
+                 if mount is not None else None)
+        before = self._identity(src_vol, source.path, local)
         if (source.is_cache or
                 request.image_meta.get('disk_format') == imagecheck.RAW):
             sourcecheck.check_size(before.size, request, self.settings)
-        hashing = None
-        if not source.is_cache and mount is not None:
-            hashing = self._start_hash(mount.local(source.path),
-                                       mount.mount_dir, request)
+        known: contentcheck.Verdict | None = None
+        if source.is_cache:
+            known = contentcheck.Verdict(source.verified, (
+                'inherited from the entry copied' if source.verified
+                else ''))
+        else:
+            known = self.checker.recorded(request, src_vol, source.path,
+                                          before)
+        started = time.time()
+        pending = (contentcheck.Known(known) if known is not None else
+                   self.checker.start(request, src_vol, source.path, local,
+                                      'Glance file, during the copy'))
         try:
             tmp = self._copy_in(path, source, src_vol, dest, scratch,
                                 request.image_id)
-            if hashing is not None:
-                hashing.check()
-                if not hashing.unchanged():
-                    raise _changed(src_vol, source)
+            verdict = pending.finish()
+            if not before.matches(self._identity(src_vol, source.path,
+                                                 local)):
+                raise _changed(src_vol, source)
         except BaseException:
             with excutils.save_and_reraise_exception():
-                if hashing is not None:
-                    hashing.cancel()
-        self._unchanged(src_vol, source, before)
+                pending.cancel()
         if source.is_cache:
             sourcecheck.check_size(
                 nofollow.size_of(dest.local(tmp), dest.mount_dir), request,
                 self.settings)
-            return RawFile(tmp, source.verified, verified_by=(
-                'inherited from the entry copied' if source.verified
-                else ''))
-        if hashing is None:
-            return self._checked(dest, tmp, scratch, request, 'copied')
-        raw = self._checked(dest, tmp, scratch, request, None)
-        return dataclasses.replace(
-            raw, verified=True, host_bytes=raw.host_bytes + hashing.size,
-            verified_by='%s of the Glance file, during the copy' % (
-                hashing.want.algo))
+            return RawFile(tmp, source.verified,
+                           verified_by=known.how if known else '')
+        # Nothing checked the source during the copy: the copy is hashed
+        # here, beside its conversion.
+        raw = self._checked(dest, tmp, scratch, request,
+                            contentcheck.Known(verdict) if verdict else
+                            self.checker.host_hash(
+                                request, (dest.local(tmp), dest.mount_dir),
+                                'copied file'), 'copied file')
+        if known is None:
+            self.checker.save(dest, request, src_vol, source.path, before,
+                              raw.verdict, started)
+        return raw
+
+    def _identity(self, vol: ontap.FlexVol, path: str,
+                  local: tuple[str, str] | None) -> verifications.Identity:
+        """The file's identity once it is known to be a regular file with
+        one link, through ONTAP and, when mounted here, the mount."""
+        root = local[1] if local is not None else None
+        info = sourcecheck.require_regular(self.client, vol, path, root)
+        if local is None:
+            return verifications.Identity.of(info)
+        return verifications.Identity.of(info, *local)
 
     def _make_peer(self, dest: Pool, source: Source) -> None:
         """The SVM peer relationship a File Copy from ``source``'s SVM
@@ -209,29 +256,6 @@ class Materializer:
             if pool.flexvol.uuid == vol.uuid:
                 return pool
         return None
-
-    def _unchanged(self, vol: ontap.FlexVol, source: Source,
-                   before: ontap.FileInfo) -> None:
-        """The source is still the regular file it was when the copy
-        started (Glance files never change; one that did is refused)."""
-        after = self.client.file_info(vol, source.path)
-        if (after is None or not after.is_regular or
-                (after.size, after.modified_time) !=
-                (before.size, before.modified_time)):
-            raise _changed(vol, source)
-
-    def _start_hash(self, path: str, root: str, request: CreateRequest
-                    ) -> verify.Hashing | None:
-        """Start hashing ``path`` against Glance's record; None when
-        verification is off or Glance recorded no hash (logged once)."""
-        if not self.settings.verify_content:
-            return None
-        want = verify.expected(request.image_meta)
-        if want is None:
-            verify.note_unverified(request.image_id,
-                                   'Glance records no hash of its data')
-            return None
-        return verify.Hashing(path, root, want, request.image_id)
 
     def _copy_in(self, path: Route, source: Source, src_vol: ontap.FlexVol,
                  dest: Pool, scratch: Scratch, image_id: str) -> str:
@@ -276,38 +300,38 @@ class Materializer:
         return None if info is None else info.size
 
     def _checked(self, dest: Pool, name: str, scratch: Scratch,
-                 request: CreateRequest, hash_as: str | None) -> RawFile:
+                 request: CreateRequest, pending: contentcheck.Pending,
+                 what: str) -> RawFile:
         """``name`` if it is a safe raw image of an acceptable size, else
-        its conversion; hashed (beside the conversion) as "the ``hash_as``
-        file" unless ``hash_as`` is None (its bytes were verified during
-        the copy)."""
-        check = facts_mod.inspect(dest.local(name), request.image_meta,
-                                  self.settings, dest.mount_dir)
-        if not check.ok or not check.detected_format:
-            raise exception.ImageUnsafe(image_id=request.image_id,
-                                        reason=check.reason)
-        sourcecheck.check_size(check.virtual_size, request, self.settings)
-        hashing = None
-        if hash_as is not None:
-            hashing = self._start_hash(dest.local(name), dest.mount_dir,
-                                       request)
+        its conversion, once ``pending`` (the check of its bytes, begun by
+        the caller, running beside the conversion) has passed; a check
+        that could not run (the array declined) is replaced by the host
+        hash of ``name`` (the ``what``)."""
         try:
-            raw = RawFile(name, hash_as is None)
+            check = facts_mod.inspect(dest.local(name), request.image_meta,
+                                      self.settings, dest.mount_dir)
+            if not check.ok or not check.detected_format:
+                raise exception.ImageUnsafe(image_id=request.image_id,
+                                            reason=check.reason)
+            sourcecheck.check_size(check.virtual_size, request,
+                                   self.settings)
+            raw = RawFile(name, False)
             if check.detected_format != imagecheck.RAW:
                 raw = self._convert(dest, name, scratch, request,
                                     check.detected_format)
-            if hashing is not None:
-                hashing.check()
-                raw = dataclasses.replace(
-                    raw, verified=True,
-                    host_bytes=raw.host_bytes + hashing.size,
-                    verified_by='%s of the %s file' % (hashing.want.algo,
-                                                       hash_as))
+            verdict = pending.finish()
+            if verdict is None:
+                verdict = self.checker.host_hash(
+                    request, (dest.local(name), dest.mount_dir),
+                    what).finish()
         except BaseException:
             with excutils.save_and_reraise_exception():
-                if hashing is not None:
-                    hashing.cancel()
-        return raw
+                pending.cancel()
+        if verdict is None:
+            raise exception.EicError(reason='no check of %s' % name)
+        return dataclasses.replace(
+            raw, verified=verdict.verified, verified_by=verdict.how,
+            host_bytes=raw.host_bytes + verdict.host_bytes)
 
     def _convert(self, dest: Pool, name: str, scratch: Scratch,
                  request: CreateRequest, source_format: str) -> RawFile:

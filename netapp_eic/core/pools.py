@@ -93,6 +93,11 @@ class Pools:
                                         {'share': share})
         return pools
 
+    def backend_pools(self) -> list[Pool]:
+        """The mounted pools of the backend, without Glance's FlexVols."""
+        images = set(self.host.image_shares())
+        return [pool for pool in self.mounted() if pool.share not in images]
+
     def _find(self, svm: str,
               match: typing.Callable[[ontap.FlexVol], bool]
               ) -> ontap.FlexVol | None:

@@ -102,6 +102,9 @@ class Source:
         return '%s %s in FlexVol %s' % (what, self.path, self.flexvol)
 
 
+#: How an outcome's ``verified`` begins when nothing checked the bytes.
+UNVERIFIED = 'not verified'
+
 #: What a run of the copy offload tool may take beyond its copy at the
 #: slowest rate: starting, finding the files over NFS, vStorage set-up.
 TOOL_START_SECONDS = 10.0
@@ -144,6 +147,20 @@ class Settings:
     #: Create (or extend) the intracluster SVM peer relationship a File
     #: Copy from another SVM needs, instead of skipping File Copy.
     create_svm_peers: bool = False
+    #: Record verified Glance files for every host (see
+    #: :mod:`netapp_eic.core.verifications`).
+    verification_records: bool = True
+    #: Ask ONTAP for a file's digest (sha256; md5 only when
+    #: ``fingerprint_md5``) instead of hashing on the host.
+    array_fingerprints: bool = True
+    fingerprint_md5: bool = False
+    #: The slowest rate (bytes/s) of a fingerprint before it is aborted.
+    fingerprint_min_rate: float = 100 * 1024 ** 2
+    #: What a fingerprint may take beyond reading at that rate.
+    fingerprint_start: float = 30.0
+    #: Mount read-only the Glance FlexVols image locations name (on a
+    #: pool's SVM).
+    mount_glance_flexvols: bool = True
     file_copy_timeout: float = 600.0
     file_copy_return_timeout: int = 120
     visibility_timeout: float = 10.0
@@ -156,6 +173,10 @@ class Settings:
         if self.copyoffload_timeout:
             return self.copyoffload_timeout
         return TOOL_START_SECONDS + size / self.copyoffload_min_rate
+
+    def fingerprint_bound(self, size: int) -> float:
+        """Bound on an array fingerprint of ``size`` bytes, seconds."""
+        return self.fingerprint_start + size / self.fingerprint_min_rate
 
     @property
     def longest_copy(self) -> float:
@@ -230,7 +251,9 @@ class Outcome:
                            % (self.converted_from, self.host_bytes))
         elif self.host_bytes:
             details.append('%d host bytes' % self.host_bytes)
-        if self.verified:
+        if self.verified.startswith(UNVERIFIED):
+            details.append(self.verified)
+        elif self.verified:
             details.append('verified: %s' % self.verified)
         if self.waited:
             details.append('waited for a concurrent request\'s copy')

@@ -82,10 +82,25 @@ class FileInfo:
     modified_time: datetime.datetime | None
     type: str | None = None
     hard_links_count: int | None = None
+    #: ONTAP's inode number and last change (data, size, links, owner):
+    #: with size and modification time, the file's identity.
+    inode_number: int | None = None
+    changed_time: datetime.datetime | None = None
 
     @property
     def is_regular(self) -> bool:
         return self.type == 'file' and self.hard_links_count in (None, 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Fingerprint:
+    """ONTAP's digest of a file: ``algorithm`` (``sha256`` or ``md5``),
+    ``hexdigest`` (lower-case hex, decoded from ONTAP's base64) and the
+    ``size`` ONTAP reported (None when it did not)."""
+
+    algorithm: str
+    hexdigest: str
+    size: int | None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,8 @@
 (``connection=`` on class-level and action calls, ``set_connection()`` on a
 resource before ``get()``, which takes no connection argument); it never
 touches the library-wide ``netapp_ontap.config.CONNECTION``. Its calls are
-grouped by subject: :mod:`.cluster`, :mod:`.files`, :mod:`.jobs`.
+grouped by subject: :mod:`.cluster`, :mod:`.filecalls`, :mod:`.jobcalls`,
+:mod:`.fingerprints` (ONTAP's digest of a file).
 """
 
 import collections.abc
@@ -19,6 +20,7 @@ from oslo_log import log as logging
 from netapp_eic.ontap import calls
 from netapp_eic.ontap import cluster
 from netapp_eic.ontap import filecalls
+from netapp_eic.ontap import fingerprints
 from netapp_eic.ontap import trace
 
 LOG = logging.getLogger(__name__)
@@ -27,7 +29,8 @@ LOG = logging.getLogger(__name__)
 _READ_TIMEOUT_MARGIN = 15
 
 
-class OntapClient(cluster.ClusterCalls, filecalls.FileCalls):
+class OntapClient(cluster.ClusterCalls, filecalls.FileCalls,
+                  fingerprints.FingerprintCalls):
     """The driver's ONTAP client; every method does I/O, the constructor none.
 
     :param connection: the ``netapp_ontap`` connection used by every call.

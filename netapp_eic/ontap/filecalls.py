@@ -51,7 +51,8 @@ class FileCalls(jobcalls.JobCalls):
             with calls.api('GET /storage/volumes/{uuid}/files/{path}'):
                 info.get(return_metadata=True,
                          fields='type,size,bytes_used,accessed_time,'
-                                'modified_time,hard_links_count')
+                                'modified_time,changed_time,inode_number,'
+                                'hard_links_count')
         except exception.OntapApiError as err:
             if calls.is_missing(err) and err.code in (
                     None, calls.CODE_NO_SUCH_FILE):
@@ -68,7 +69,10 @@ class FileCalls(jobcalls.JobCalls):
                 getattr(info, 'modified_time', None)),
             type=_text(getattr(info, 'type', None)),
             hard_links_count=calls.opt_int(
-                getattr(info, 'hard_links_count', None)))
+                getattr(info, 'hard_links_count', None)),
+            inode_number=calls.opt_int(getattr(info, 'inode_number', None)),
+            changed_time=calls.parse_time(
+                getattr(info, 'changed_time', None)))
 
     def delete_file(self, vol: calls.FlexVol, path: str,
                     missing_ok: bool = True) -> bool:

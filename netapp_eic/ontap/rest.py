@@ -19,10 +19,12 @@ from netapp_ontap import host_connection
 
 
 class Answer(typing.NamedTuple):
-    """An HTTP status and the JSON body (None when not JSON)."""
+    """An HTTP status, the JSON body (None when not JSON) and the
+    ``Location`` header (a created object's URL; None without one)."""
 
     status: int
     body: typing.Any
+    location: str | None = None
 
 
 def send(connection: host_connection.HostConnection, method: str, path: str,
@@ -51,4 +53,5 @@ def send(connection: host_connection.HostConnection, method: str, path: str,
         payload = response.json()
     except ValueError:
         payload = None
-    return Answer(response.status_code, payload)
+    return Answer(response.status_code, payload,
+                  response.headers.get('Location'))

@@ -136,6 +136,35 @@ class ReadOnlyPath(OntapError):
     code = '6684678'
 
 
+class NotAFile(OntapError):
+    """A fingerprint asked of something other than a regular file (a
+    directory, a device). ONTAP's answer is not documented; the code is the
+    simulator's."""
+
+    code = '6684680'
+
+
+class PathForm(BadRequest):
+    """A SnapLock path not of the form ``/<dir>/<file>`` (ONTAP's code for
+    the same mistake in a SnapLock privileged delete)."""
+
+    code = '14090347'
+
+
+class InvalidSession(NotFound):
+    """A file fingerprint session id that does not exist (ONTAP's
+    "Invalid session ID")."""
+
+    code = '14090446'
+
+
+class SessionCompleted(OntapError):
+    """An abort of a fingerprint session that has ended (ONTAP's "File
+    fingerprint operation has completed")."""
+
+    code = '14090440'
+
+
 class NoSpace(OntapError):
     """Not enough space in the destination FlexVol."""
 

@@ -233,8 +233,9 @@ class Simulator:
     # -- control operations --------------------------------------------------
 
     def reset(self) -> None:
-        """Clear jobs, QoS state, faults and the request log and put the
-        SVM peers back as the topology has them (files stay)."""
+        """Clear jobs, fingerprint sessions, QoS state, faults and the
+        request log and put the SVM peers back as the topology has them
+        (files stay)."""
         self.backend.reset()
         self.clear_faults()
         self.clear_request_log()

@@ -20,6 +20,7 @@ import fixtures
 import testtools
 
 from netapp_eic.core import records
+from netapp_eic.core import verifications
 from netapp_eic_testing import fixtures as hf
 from netapp_eic_testing import images
 from netapp_eic_testing import redis as redis_mod
@@ -116,7 +117,8 @@ class ActiveActiveTestCase(testtools.TestCase):
             self.assertEqual(self.digest, images.raw_bytes_digest(
                 os.path.join(directory, result['volume']), length=SIZE))
         volumes = {r['volume'] for r in results}
-        others = sorted(set(os.listdir(directory)) - volumes)
+        others = sorted(n for n in set(os.listdir(directory)) - volumes
+                        if verifications.image_of(n) != self.image_id)
         self.assertEqual(sorted([records.entry_name(self.image_id),
                                  records.record_name(self.image_id)]),
                          others)

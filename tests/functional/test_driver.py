@@ -405,8 +405,24 @@ class FailureTestCase(EicTestCase):
         self.assertIn('qcow2', ' '.join(outcome.skipped))
         self.assertFalse(os.path.exists(self.entry_path(POOL_A, image_id)))
 
-    def test_mislabelled_qcow2_refused_after_file_copy(self):
+    def test_mislabelled_qcow2_refused_before_file_copy(self):
+        # The driver mounts Glance's FlexVol (a pool's SVM serves it) and
+        # inspects the file there: refused before anything is copied.
         drv = self.driver()
+        path = os.path.join(self.work, 'mislabelled')
+        images.make_mislabelled_qcow2(path, SIZE)
+        image_id = self.glance.add_image(path, 'raw')
+        volume, result, outcome = self.clone(drv, self.glance, image_id,
+                                             POOL_B)
+        self.assertEqual((None, False), result)
+        self.assertEqual(Route.DOWNLOAD, outcome.path)
+        self.assertIn('qcow2', ' '.join(outcome.skipped))
+        self.assertEqual([], [r for r in self.sim.request_log()
+                              if r['path'] == '/api/storage/file/copy'])
+        self.assert_no_leftovers()
+
+    def test_mislabelled_qcow2_refused_after_file_copy(self):
+        drv = self.driver(netapp_eic_mount_glance_flexvols=False)
         path = os.path.join(self.work, 'mislabelled')
         images.make_mislabelled_qcow2(path, SIZE)
         image_id = self.glance.add_image(path, 'raw')

@@ -140,7 +140,7 @@ class ContentTestCase(TrustTestCase):
         volume, result, outcome = self.clone(drv, self.glance, image_id,
                                              POOL_B)
         self.assertEqual(Route.FILE_COPY, outcome.path)
-        self.assertEqual('sha512 of the Glance file, during the copy',
+        self.assertEqual('host sha512 of the Glance file, during the copy',
                          outcome.verified)
         self.assert_volume_data(POOL_B, volume, digest)
         flipped, _ = self.image(self.glance, seed=52)

@@ -26,6 +26,8 @@ HREFS = {
     'nfs_service': '/api/protocols/nfs/services/{svm.uuid}',
     'node': '/api/cluster/nodes/{uuid}',
     'qos_policy': '/api/storage/qos/policies/{uuid}',
+    'snaplock_file_fingerprint':
+        '/api/storage/snaplock/file-fingerprints/{id}',
     'split_status': '/api/storage/file/clone/split-status/{volume.uuid}',
     'svm': '/api/svm/svms/{uuid}',
     'svm_peer': '/api/svm/peers/{uuid}',
@@ -34,7 +36,8 @@ HREFS = {
 #: Resource -> the field naming the SVM that owns a record.
 SVM_KEYS = {
     'ip_interface': 'svm.name', 'nfs_service': 'svm.name',
-    'qos_policy': 'svm.name', 'split_status': 'svm.name', 'svm': 'name',
+    'qos_policy': 'svm.name', 'snaplock_file_fingerprint': 'svm.name',
+    'split_status': 'svm.name', 'svm': 'name',
     'svm_peer': 'svm.name', 'volume': 'svm.name',
 }
 

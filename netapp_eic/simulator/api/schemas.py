@@ -37,6 +37,8 @@ SCHEMAS = {
     'nfs_service': ('resources.nfs_service', 'NfsServiceSchema'),
     'node': ('resources.node', 'NodeSchema'),
     'qos_policy': ('resources.qos_policy', 'QosPolicySchema'),
+    'snaplock_file_fingerprint': ('resources.snaplock_file_fingerprint',
+                                  'SnaplockFileFingerprintSchema'),
     'snapmirror_relationship': ('resources.snapmirror_relationship',
                                 'SnapmirrorRelationshipSchema'),
     'snapshot': ('resources.snapshot', 'SnapshotSchema'),

@@ -7,6 +7,8 @@
 * :mod:`.files`: file records and file operations on the data root.
 * :mod:`.transfers`: file clone (within a FlexVol) and file copy (a job).
 * :mod:`.jobs`: ONTAP jobs and their lifetime.
+* :mod:`.fingerprints`: file fingerprint sessions (a digest of a file
+  computed in a thread).
 * :mod:`.qos`: QoS policies, per-file assignments and EMS events.
 * :mod:`.backend`: :class:`Backend`, which composes them.
 """

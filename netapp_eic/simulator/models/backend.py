@@ -3,9 +3,11 @@
 
 :class:`Backend` composes the inventory (:class:`Cluster`), the file
 operations (:class:`Files`), clone and copy (:class:`Transfers`), the jobs
-(:class:`Jobs`) and QoS with EMS (:class:`Qos`). ``reset()`` clears the
-dynamic state (jobs, QoS, EMS, SVM peers that clients created or changed)
-and keeps the topology (its SVM peers included), its uuids and the files.
+(:class:`Jobs`), QoS with EMS (:class:`Qos`) and file fingerprint
+sessions (:class:`Fingerprints`). ``reset()`` clears the dynamic state
+(jobs, fingerprint sessions, QoS, EMS, SVM peers that clients created or
+changed) and keeps the topology (its SVM peers included), its uuids and
+the files.
 """
 
 import os
@@ -17,6 +19,7 @@ from netapp_eic.simulator import fsops
 from netapp_eic.simulator import topology as topo
 from netapp_eic.simulator.models.cluster import Cluster, Svm, Volume
 from netapp_eic.simulator.models.files import Files
+from netapp_eic.simulator.models.fingerprints import Fingerprints
 from netapp_eic.simulator.models.jobs import Job, Jobs
 from netapp_eic.simulator.models.qos import Qos
 from netapp_eic.simulator.models.transfers import Transfers
@@ -29,7 +32,8 @@ class Backend:
 
     :param topology: a topology dict, file path or None (the default).
     :param seed: seeds the uuid generator (same seed, same uuids).
-    :param job_ttl: seconds a finished job stays visible.
+    :param job_ttl: seconds a finished job (or fingerprint session) stays
+        visible.
     :param clone_mode: ``'reflink'``, ``'copy'`` or None to probe the data
         root for FICLONE support.
     """
@@ -50,6 +54,7 @@ class Backend:
         self.files = Files(self.cluster, self.qos)
         self.transfers = Transfers(self.cluster, self.files, self.jobs,
                                    self.clone_mode)
+        self.fingerprints = Fingerprints(self.files, job_ttl)
 
     def new_uuid(self) -> str:
         """A uuid4 drawn from the (optionally seeded) generator."""
@@ -67,15 +72,19 @@ class Backend:
         return 'reflink' if supported else 'copy'
 
     def reset(self) -> None:
-        """Cancel running jobs; clear jobs, QoS state and EMS events; put
-        the SVM peers back as the topology has them."""
+        """Cancel running jobs and fingerprint sessions; clear them, QoS
+        state and EMS events; put the SVM peers back as the topology has
+        them."""
         self.jobs.clear()
+        self.fingerprints.clear()
         self.qos.clear()
         self.cluster.reset_peers()
 
     def shutdown(self) -> None:
-        """Cancel every running job and wait for its thread."""
+        """Cancel every running job and fingerprint session and wait for
+        their threads."""
         self.jobs.shutdown()
+        self.fingerprints.shutdown()
 
     # -- shortcuts used by the facade, the harness and tests ----------------
 

@@ -39,7 +39,11 @@ def host(sim):
 
 @pytest.fixture
 def settings():
-    return Settings(visibility_timeout=2.0)
+    # Glance's FlexVol is not mounted by itself here: these tests hold the
+    # path where the copy lands before its bytes are checked (a Glance
+    # FlexVol on another SVM, or mounting turned off); the mounting is
+    # tested in test_glancemounts.py.
+    return Settings(visibility_timeout=2.0, mount_glance_flexvols=False)
 
 
 @pytest.fixture

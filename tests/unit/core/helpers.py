@@ -3,6 +3,7 @@
 
 import os
 
+from netapp_eic.core import verifications
 from netapp_eic.core.types import CreateRequest
 from netapp_eic_testing import glance
 from netapp_eic_testing import images
@@ -14,11 +15,13 @@ POOL_B = '127.0.0.1:/vol_cinder_b'
 IMAGE_SIZE = 4 * MiB
 
 
-def glance_on(sim, flexvol, subdir, ip='127.0.0.1'):
-    """A Glance stand-in whose store is ``<flexvol>/<subdir>``."""
+def glance_on(sim, flexvol, subdir, ip='127.0.0.1', algorithm='sha512'):
+    """A Glance stand-in whose store is ``<flexvol>/<subdir>``, hashing
+    new images with ``algorithm``."""
     local = sim.shares[f'{ip}:/{flexvol}']
     return glance.FakeImageService(os.path.join(local, subdir),
-                                   f'nfs://{ip}/{flexvol}', local)
+                                   f'nfs://{ip}/{flexvol}', local,
+                                   hashing_algorithm=algorithm)
 
 
 def add_image(service, tmp_path, fmt='raw', seed=1, size=IMAGE_SIZE):
@@ -61,6 +64,12 @@ def tree(sim):
                                              directory))
         out[share.rsplit('/', 1)[1]] = sorted(names)
     return out
+
+
+def verification_records(sim, image_id, share=POOL_A):
+    """The names of ``image_id``'s verification records in a pool."""
+    return sorted(n for n in os.listdir(sim.shares[share])
+                  if verifications.image_of(n) == image_id)
 
 
 def new_files(before, after):

@@ -26,7 +26,8 @@ def make_engine(client, host, settings, **changes):
 
 def cache_files(sim, share=POOL_A):
     return sorted(n for n in os.listdir(sim.shares[share])
-                  if 'img-cache' in n or n.startswith('.eic-'))
+                  if ('img-cache' in n or n.startswith('.eic-')) and
+                  not n.startswith('.eic-verified-'))
 
 
 def manager(engine):

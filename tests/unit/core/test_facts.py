@@ -9,6 +9,7 @@ from netapp_eic.core import context
 from netapp_eic.core import facts as facts_mod
 from netapp_eic.core import breaker
 from netapp_eic.core import cachemanager
+from netapp_eic.core import glancemounts
 from netapp_eic.core import pools as pools_mod
 from netapp_eic.core import records
 from netapp_eic.core.types import CacheState, Settings, SourceKind
@@ -20,7 +21,8 @@ def gather(client, host, req, **settings):
     ctx = context.Context(
         client, host, pools_mod.Pools(client, host), Settings(**settings),
         breaker.Breaker('copy offload tool', 300, 3600))
-    gatherer = facts_mod.FactGatherer(ctx, cachemanager.CacheManager(ctx))
+    gatherer = facts_mod.FactGatherer(ctx, cachemanager.CacheManager(ctx),
+                                      glancemounts.GlanceMounts(ctx))
     return gatherer.gather(req)
 
 

@@ -47,6 +47,45 @@ _CHILD = textwrap.dedent('''
 ''')
 
 
+# Cancelled from a green thread mid-hash: the native reader and hashing
+# threads stop, the file is closed, and the hub kept running meanwhile.
+_CANCEL_CHILD = textwrap.dedent('''
+    import eventlet
+    eventlet.monkey_patch()
+    import json, os, sys
+    from netapp_eic.core import verify
+
+    root, path = sys.argv[1:3]
+    state = {'ticks': 0, 'done': False}
+
+    def ticker():
+        while not state['done']:
+            eventlet.sleep(0.005)
+            state['ticks'] += 1
+
+    eventlet.spawn(ticker)
+    hashing = verify.Hashing(path, root, verify.Expected('sha512', 'x', None),
+                             'img-1')
+    while not hashing.bytes_read:
+        eventlet.sleep(0.005)
+    hashing.cancel()
+    try:
+        hashing.check()
+        error = None
+    except Exception as e:
+        error = str(e)
+    state['done'] = True
+    open_files = []
+    for fd in os.listdir('/proc/self/fd'):
+        try:
+            open_files.append(os.readlink('/proc/self/fd/' + fd))
+        except FileNotFoundError:  # listdir's own descriptor
+            pass
+    print(json.dumps({'error': error, 'ticks': state['ticks'],
+                      'still_open': path in open_files}))
+''')
+
+
 def test_without_eventlet_the_call_runs_here():
     assert not native.green_threads()
     assert native.call(sum, [1, 2, 3]) == 6
@@ -54,13 +93,13 @@ def test_without_eventlet_the_call_runs_here():
         native.call(divmod, 1, 0)
 
 
-def _run_child(tmp_path, path, digest, size):
-    """The child above, with eventlet patching allowed (tests/conftest.py
+def _run_child(tmp_path, path, digest, size, child=_CHILD):
+    """A child above, with eventlet patching allowed (tests/conftest.py
     turns it off for this process)."""
     env = dict(os.environ, PYTHONPATH=ROOT)
     env.pop('OS_CINDER_DISABLE_EVENTLET_PATCHING', None)
     return subprocess.run(
-        [sys.executable, '-c', _CHILD, str(tmp_path), str(path), digest,
+        [sys.executable, '-c', child, str(tmp_path), str(path), digest,
          str(size)], capture_output=True, text=True, timeout=120, env=env,
         check=False)
 
@@ -88,3 +127,27 @@ def test_a_mismatch_under_eventlet_is_still_caught(tmp_path):
     assert result.returncode == 1
     assert 'ContentMismatch' in result.stderr
     assert 'Glance recorded' in result.stderr
+
+
+def test_cancel_under_eventlet_stops_the_native_threads(tmp_path):
+    path = tmp_path / 'img'
+    with open(path, 'wb') as f:
+        f.write(os.urandom(verify.CHUNK))
+        f.truncate(16 * 1024 * 1024 * 1024)  # minutes of hashing zeros
+    result = _run_child(tmp_path, path, '', 0, child=_CANCEL_CHILD)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert 'cancelled' in report['error']
+    assert report['still_open'] is False
+    assert report['ticks'] >= 1, report
+
+
+def test_os_threads_and_queues_without_eventlet():
+    got = []
+    items = native.os_queue()
+    thread = native.os_thread(lambda: got.append(items.get()), name='t')
+    thread.start()
+    items.put('x')
+    thread.join()
+    assert got == ['x']
+    assert thread.daemon

@@ -55,7 +55,7 @@ def test_with_a_file_copy_peer_the_copy_is_made_and_verified(
     outcome = engine.create(vs1.request)
     assert outcome.path is Route.FILE_COPY
     assert digest(outcome.volume_file) == vs1.digest
-    assert outcome.verified.startswith('sha512 of the copied file')
+    assert outcome.verified.startswith('host sha512 of the copied file')
     entry = [e for e in engine.cache_entries('127.0.0.1:/vol_cinder_a')
              if e.image_id == vs1.image_id]
     assert entry[0].record.verified

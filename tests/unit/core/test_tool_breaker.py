@@ -19,7 +19,7 @@ from netapp_eic.core import cache
 from netapp_eic.core import engine as engine_mod
 from netapp_eic.core.types import TOOL_START_SECONDS, Route
 from tests.unit.core.helpers import (MiB, add_image, digest, new_files,
-                                     request, tree)
+                                     request, tree, verification_records)
 from tests.unit.test_process import live_members
 
 CREATES = 10
@@ -86,9 +86,12 @@ def test_storm_at_a_hanging_tool_runs_it_once_then_the_breaker(
     assert path == 'copy-offload'
     assert 'did not finish within %s s' % bound in reason
     added = new_files(before, tree(sim))
+    # The Glance file's copy was hashed: one verification record.
+    assert len(verification_records(sim, image_id)) == 1
     assert added == {'vol_cinder_a': sorted(
         [f'volume-{i}' for i in range(CREATES)] +
-        [cache.entry_name(image_id), cache.record_name(image_id)])}
+        [cache.entry_name(image_id), cache.record_name(image_id)] +
+        verification_records(sim, image_id))}
     assert engine.tool_breaker.state().state == 'open'
 
     # While the breaker is open a new image skips the tool, says why.

@@ -17,7 +17,7 @@ from netapp_eic.core.types import Route
 from tests.unit.core import fakes
 from tests.unit.core.helpers import (MiB, POOL_A, add_image, digest,
                                      leftovers, new_files, posts, request,
-                                     share_dir, tree)
+                                     share_dir, tree, verification_records)
 from tests.unit.test_process import live_members
 
 
@@ -60,8 +60,10 @@ def test_hanging_tool_is_killed_and_file_copy_follows(
     assert not os.path.exists(f'/proc/{helper}') or \
         open(f'/proc/{helper}/stat').read().rsplit(') ', 1)[1][0] == 'Z'
     added = new_files(before, tree(sim))
+    assert len(verification_records(sim, image_id)) == 1
     assert added == {'vol_cinder_a': sorted([
-        'volume-1', cache.entry_name(image_id), cache.record_name(image_id)])}
+        'volume-1', cache.entry_name(image_id), cache.record_name(image_id)]
+        + verification_records(sim, image_id))}
 
 
 def test_delete_failing_during_a_failed_copy_leaves_nothing(

@@ -1,6 +1,7 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """netapp_eic.core.verify: Glance's hash, the threaded hashing."""
 
+import errno
 import hashlib
 import logging
 import os
@@ -10,6 +11,20 @@ import pytest
 
 from netapp_eic.core import verify
 from netapp_eic import exception
+
+C = verify.CHUNK
+MIB = 1024 * 1024
+
+#: File layouts: (size, [(offset, length) of data]); holes elsewhere.
+LAYOUTS = {
+    'dense': (3 * C + 123, [(0, 3 * C + 123)]),
+    'hole-at-start': (4 * C, [(2 * C + 5, 2 * C - 5)]),
+    'hole-in-middle': (4 * C + 100, [(0, C + 7), (3 * C, C + 100)]),
+    'hole-at-end': (5 * C, [(0, C)]),
+    'all-hole': (3 * C, []),
+    'size-not-a-chunk-multiple': (2 * C + 4097, [(C // 2, 10),
+                                                 (2 * C, 4097)]),
+}
 
 
 @pytest.fixture
@@ -89,3 +104,171 @@ def test_unverified_image_logged_once(caplog):
     lines = [r for r in caplog.records if 'img-once' in r.getMessage()]
     assert len(lines) == 1
     assert 'not checked against Glance' in lines[0].getMessage()
+
+
+def _make(path, size, extents):
+    """A file of ``size`` bytes, random data at ``extents``, holes
+    elsewhere; its path."""
+    with open(path, 'wb') as f:
+        f.truncate(size)
+        for off, length in extents:
+            f.seek(off)
+            f.write(os.urandom(length))
+    return str(path)
+
+
+def _want(path, algo='sha512'):
+    with open(path, 'rb') as f:
+        data = f.read()
+    return verify.Expected(algo, hashlib.new(algo, data).hexdigest(),
+                           len(data))
+
+
+def _has_holes(path):
+    """Whether the file system reports the holes of ``path``."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.lseek(fd, 0, os.SEEK_HOLE) < os.fstat(fd).st_size
+    finally:
+        os.close(fd)
+
+
+def _open_fds():
+    return sorted(os.listdir('/proc/self/fd'))
+
+
+def _wrap_preadv(monkeypatch, before_read):
+    """Call ``before_read(call number)`` before each read of the file."""
+    real = os.preadv
+    calls = []
+
+    def preadv(fd, buffers, offset):
+        calls.append((buffers, offset))
+        before_read(len(calls))
+        return real(fd, buffers, offset)
+    monkeypatch.setattr(verify.os, 'preadv', preadv)
+    return calls
+
+
+@pytest.mark.parametrize('algo', ['sha512', 'sha256', 'md5'])
+@pytest.mark.parametrize('layout', sorted(LAYOUTS))
+def test_digest_of_dense_and_sparse_files(tmp_path, layout, algo):
+    size, extents = LAYOUTS[layout]
+    path = _make(tmp_path / 'img', size, extents)
+    want = _want(path, algo)
+    hashing = verify.Hashing(path, str(tmp_path), want, 'img-1')
+    hashing.check()
+    assert hashing.size == size
+    assert sum(n for _o, n in extents) <= hashing.bytes_read <= size
+
+
+def test_only_the_data_of_a_sparse_file_is_read(tmp_path):
+    extents = [(0, 100_000), (20 * MIB + 5, MIB), (64 * MIB - 3, 3)]
+    path = _make(tmp_path / 'img', 64 * MIB, extents)
+    if not _has_holes(path):
+        pytest.skip('the file system does not report holes')
+    hashing = verify.Hashing(path, str(tmp_path), _want(path), 'img-1')
+    hashing.check()
+    # SEEK_DATA's unit is the file system's block or extent: at most the
+    # MiBs each extent touches are read.
+    touched = sum((off + n + MIB - 1) // MIB * MIB - off // MIB * MIB
+                  for off, n in extents)
+    assert sum(n for _o, n in extents) <= hashing.bytes_read <= touched
+    assert hashing.size == 64 * MIB
+
+
+def test_data_is_read_in_large_reads_into_a_few_buffers(tmp_path,
+                                                        monkeypatch):
+    path = _make(tmp_path / 'img', 10 * C, [(0, 10 * C)])
+    calls = _wrap_preadv(monkeypatch, lambda n: None)
+    hashing = verify.Hashing(path, str(tmp_path), _want(path), 'img-1')
+    hashing.check()
+    assert hashing.bytes_read == 10 * C
+    assert [offset for _b, offset in calls] == [i * C for i in range(10)]
+    assert {len(buffers[0]) for buffers, _o in calls} == {C}
+    assert len({id(buffers[0].obj) for buffers, _o in calls}) <= \
+        verify.DEPTH
+
+
+def test_without_seek_data_the_whole_file_is_read(tmp_path, monkeypatch):
+    size, extents = LAYOUTS['hole-in-middle']
+    path = _make(tmp_path / 'img', size, extents)
+    real = os.lseek
+
+    def lseek(fd, off, whence):
+        if whence in (os.SEEK_DATA, os.SEEK_HOLE):
+            raise OSError(errno.EINVAL, 'Invalid argument')
+        return real(fd, off, whence)
+    monkeypatch.setattr(verify.os, 'lseek', lseek)
+    hashing = verify.Hashing(path, str(tmp_path), _want(path), 'img-1')
+    hashing.check()
+    assert hashing.bytes_read == size
+
+
+def test_cancel_mid_hash_leaves_no_thread_and_no_descriptor(
+        tmp_path, monkeypatch):
+    path = _make(tmp_path / 'img', 16 * 1024 * MIB,
+                 [(0, C), (8 * 1024 * MIB, C)])
+    threads, fds = set(threading.enumerate()), _open_fds()
+    first_read = threading.Event()
+    _wrap_preadv(monkeypatch, lambda n: first_read.set())
+    hashing = verify.Hashing(path, str(tmp_path),
+                             verify.Expected('sha512', 'x', None), 'img-1')
+    assert first_read.wait(60)
+    hashing.cancel()
+    assert set(threading.enumerate()) == threads
+    assert _open_fds() == fds
+    with pytest.raises(exception.EicError) as err:
+        hashing.check()  # no digest: stopped before the end
+    assert 'cancelled' in str(err.value)
+
+
+def test_a_read_error_reaches_check(tmp_path, monkeypatch):
+    path = _make(tmp_path / 'img', 4 * C, [(0, 4 * C)])
+    threads, fds = set(threading.enumerate()), _open_fds()
+
+    def fail(n):
+        if n == 2:
+            raise OSError(errno.EIO, 'Input/output error')
+    _wrap_preadv(monkeypatch, fail)
+    hashing = verify.Hashing(path, str(tmp_path), _want(path), 'img-1')
+    with pytest.raises(OSError) as err:
+        hashing.check()
+    assert err.value.errno == errno.EIO
+    assert set(threading.enumerate()) == threads
+    assert _open_fds() == fds
+
+
+@pytest.mark.parametrize('layout, cut', [
+    ('dense', C + 10),         # a read comes short, the next one empty
+    ('hole-at-end', 2 * C),    # SEEK_DATA finds the end before the size
+])
+def test_a_file_truncated_while_hashed_is_refused(tmp_path, monkeypatch,
+                                                  layout, cut):
+    size, extents = LAYOUTS[layout]
+    path = _make(tmp_path / 'img', size, extents)
+    want = _want(path)
+
+    def truncate(n):
+        if n == 1:
+            os.truncate(path, cut)
+    _wrap_preadv(monkeypatch, truncate)
+    with pytest.raises(exception.NotRegularFile) as err:
+        verify.check_file(path, str(tmp_path), want, 'img-1')
+    assert 'changed while it was hashed' in str(err.value)
+
+
+def test_a_file_grown_while_hashed_hashes_its_first_size_bytes(
+        tmp_path, monkeypatch):
+    size, extents = LAYOUTS['hole-in-middle']
+    path = _make(tmp_path / 'img', size, extents)
+    want = _want(path)
+
+    def grow(n):
+        if n == 1:
+            with open(path, 'ab') as f:
+                f.write(b'more')
+    _wrap_preadv(monkeypatch, grow)
+    hashing = verify.Hashing(path, str(tmp_path), want, 'img-1')
+    hashing.check()
+    assert not hashing.unchanged()

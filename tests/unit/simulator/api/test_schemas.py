@@ -3,6 +3,7 @@
 NetApp's own schemas (netapp_ontap) with unknown fields rejected."""
 
 import os
+import time
 
 import pytest
 
@@ -48,6 +49,10 @@ SCHEMAS = {
     '/api/storage/file/clone/split-status': ('split_status', 'SplitStatus',
                                              True),
     '/api/storage/qos/policies': ('qos_policy', 'QosPolicy', True),
+    '/api/storage/snaplock/file-fingerprints': (
+        'snaplock_file_fingerprint', 'SnaplockFileFingerprint', True),
+    '/api/storage/snaplock/file-fingerprints/{id}': (
+        'snaplock_file_fingerprint', 'SnaplockFileFingerprint', False),
     '/api/storage/qos/policies/{uuid}': ('qos_policy', 'QosPolicy', False),
     '/api/snapmirror/relationships': ('snapmirror_relationship',
                                       'SnapmirrorRelationship', True),
@@ -73,7 +78,7 @@ def test_every_get_route_has_a_schema():
 
 def populate(sim, api):
     """Objects for every route: files of each type, a job, a policy, an
-    SVM peer relationship."""
+    SVM peer relationship, a completed file fingerprint."""
     vol = 'vol_cinder_a'
     os.makedirs(os.path.join(vol_dir(sim, vol), 'dir'))
     write_file(sim, vol, 'dir/f', data=b'x' * 5000)
@@ -92,6 +97,7 @@ def populate(sim, api):
     peer = api.post(sim.url + '/api/svm/peers', json={
         'svm.name': 'vs0', 'name': 'vs1', 'applications': ['file_copy']})
     assert peer.status_code == 202, peer.text
+    fingerprint = _fingerprint(sim, api, vol, '/dir/f')
     cluster = sim.backend.cluster
     files = f'/api/storage/volumes/{vol_uuid(sim, vol)}/files'
     return {
@@ -109,6 +115,7 @@ def populate(sim, api):
                 sim.backend.qos.records()[0]['uuid'],
             '/api/protocols/nfs/services/{uuid}': cluster.svms[0].uuid,
         },
+        'fingerprint': fingerprint,
         'files': [files, files + '?return_metadata=true',
                   files + '/dir', files + '/dir?return_metadata=true',
                   files + '/dir%2Ff', files + '/dir%2Ff?return_metadata=true',
@@ -116,7 +123,26 @@ def populate(sim, api):
     }
 
 
+def _fingerprint(sim, api, vol, path):
+    """The URLs (listing, session) of a completed fingerprint."""
+    volume = sim.backend.volume_by_name(vol)
+    r = api.post(sim.url + '/api/storage/snaplock/file-fingerprints',
+                 json={'svm': {'name': volume.svm.name},
+                       'volume': {'uuid': volume.uuid}, 'path': path})
+    assert r.status_code == 201, r.text
+    session = r.headers['Location']
+    deadline = time.monotonic() + 10
+    while api.get(sim.url + session).json()['state'] != 'completed':
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    listing = ('/api/storage/snaplock/file-fingerprints?svm.uuid='
+               f'{volume.svm.uuid}&volume.uuid={volume.uuid}')
+    return [listing, session]
+
+
 def urls(template, samples):
+    if 'file-fingerprints' in template:
+        return samples['fingerprint'][template.endswith('{id}'):][:1]
     if '{path+}' in template:
         return samples['files'][2:]
     if template.endswith('/files'):
