@@ -12,6 +12,11 @@ as root, the FlexVols bind-mounted where os-brick looks), three contenders:
   there) and ``vol_cinder_b``. Its Glance stores are in subdirectories,
   which it handles: ``vol_glance/images`` for the cold, warm and storm
   images, ``vol_cinder_a/glance-images`` for the direct clones.
+* ``netapp-eic minimal``: the same driver with the README's minimal
+  stanza (no ``netapp_eic_image_shares``: it mounts the Glance FlexVol
+  read-only by itself when a location names it), pools ``vol_eicmin_a``
+  and ``vol_eicmin_b``, the same Glance stores (``vol_eicmin_a/
+  glance-images`` for its direct clones).
 * ``in-tree``: Cinder's unchanged ``NetAppCmodeNfsDriver``, built through
   ``cinder.volume.drivers.netapp.common.NetAppDriver`` (REST client), pools
   ``vol_intree_a`` (the volumes go there) and ``vol_intree_b``. Its File
@@ -49,15 +54,20 @@ size and its image part the image's bytes (a digest). Scenarios:
   (each contender primed once): that entry is copied, at each ``--sizes``,
   throttled; the reference is a bare File Copy of the entry;
 * warm: the pool's cache entry exists (each contender primed once);
-* direct: Glance's file in the pool's FlexVol, cloned; images above 1 GiB
-  are sparse;
+* direct: Glance's file in the pool's FlexVol, cloned, its first create
+  (verified by hashing); images above 1 GiB are sparse;
+* direct verified: the same after another host of the backend (a second
+  driver instance of the same backend, host ``bench-host-b``) verified the
+  file: its verification record spares the hash (netapp-eic only);
 * storm: ``--storm-creates`` parallel creates of one cold image, throttled;
   netapp-eic must make exactly one File Copy.
 
 References, measured in the same interleaved runs: the bare ONTAP operation
-(one REST POST with ``return_timeout``, see ``peer_refs``) and ``cp`` of the
-same file on the data root (``--reflink=never`` for copies, ``auto`` for
-clones: a clone on reflink, else a copy; never throttled). Printed: median,
+(one REST POST with ``return_timeout``, see ``peer_refs``), the host hash
+of the Glance file (cold: sha512 as Glance records it, through
+``verify.Hashing``) and ``cp`` of the same file on the data root
+(``--reflink=never`` for copies, ``auto`` for clones: a clone on reflink,
+else a copy; never throttled). Printed: median,
 min and max seconds over the runs, the ratio to the bare operation, REST
 calls per create (the simulator's request log, the copy offload tool's
 calls included), File Copies (and copy offloads) per create or per storm,
@@ -171,6 +181,10 @@ def contenders(stack, ctx, objects, eic_overrides):
          stack.glance('vol_cinder_a', 'glance-images'),
          dict({'netapp_eic_image_shares': stack.share_of(
              peer_stack.GLANCE_FLEXVOL)}, **eic_overrides)),
+        (peer_stack.EIC_MIN, NetAppEicNfsDriver, 'peer_eic_min',
+         peer_stack.EIC_MIN_SHARES, stack.glance(peer_stack.GLANCE_FLEXVOL,
+                                                 'images'),
+         stack.glance('vol_eicmin_a', 'glance-images'), dict(eic_overrides)),
         (peer_stack.INTREE, None, 'peer_intree', peer_stack.INTREE_SHARES,
          intree_glance, intree_in_pool, {}),
         (peer_stack.INTREE_TOOL, None, 'peer_intree_tool',
@@ -179,7 +193,10 @@ def contenders(stack, ctx, objects, eic_overrides):
     return [peer_stack.Contender(
         label, stack, ctx, objects,
         stack.driver(cls, backend=backend, shares=shares, **overrides),
-        backend, shares, glance, in_pool, log)
+        backend, shares, glance, in_pool, log,
+        other_host=stack.driver(cls, backend=backend, shares=shares,
+                                hostname='bench-host-b', **overrides)
+        if cls is not None else None)
         for label, cls, backend, shares, glance, in_pool, overrides in specs]
 
 
@@ -213,6 +230,8 @@ def run(args, stack, cinder, workdir):
     if 'direct' in args.scenarios:
         for size in args.direct_mib:
             results += scenarios.direct(size, runs or 5)
+        for size in args.direct_mib:
+            results += scenarios.direct_verified(size, runs or 5)
     if 'storm' in args.scenarios:
         results += scenarios.storm(args.storm_mib, args.storm_creates,
                                    args.throttle_mibps, runs or 3)

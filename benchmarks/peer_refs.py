@@ -23,6 +23,7 @@ import time
 from netapp_ontap import host_connection
 
 from netapp_eic import ontap
+from netapp_eic.core import verify
 
 import peer_stack
 
@@ -141,6 +142,18 @@ class Bare:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(target)
+
+    # -- host hash ------------------------------------------------------------
+    @staticmethod
+    def host_hash(path, sha512):
+        """The host hash of ``path`` as netapp-eic does it (sha512, Glance's
+        default) against Glance's ``sha512``: what verifying it on the host
+        costs, whatever overlaps it."""
+        want = verify.Expected('sha512', sha512, None)
+        start = time.perf_counter()
+        verify.check_file(path, os.path.dirname(path), want, 'bench')
+        seconds = time.perf_counter() - start
+        return peer_stack.Sample(seconds, 0, 0, 'host hash')
 
     # -- cp -------------------------------------------------------------------
     def cp(self, src, dst_vol, reflink, then_reflink=False):

@@ -14,7 +14,8 @@ LEGEND = ('x bare: median / the bare ONTAP operation\'s median; x eic: '
           'median / netapp-eic\'s median; REST: requests per create (a '
           'storm\'s reference: per storm); copies: File Copies and copy '
           'offloads per create or per storm.')
-COLORS = {peer_stack.EIC: '#2a9d8f', peer_stack.INTREE: '#e76f51',
+COLORS = {peer_stack.EIC: '#2a9d8f', peer_stack.EIC_MIN: '#90be6d',
+          peer_stack.INTREE: '#e76f51',
           peer_stack.INTREE_TOOL: '#f4a261'}
 REFERENCE_COLOR = '#8d99ae'
 

@@ -17,9 +17,9 @@ from oslo_utils import units
 from netapp_eic_testing import images
 
 import peer_stack
-from peer_stack import EIC, INTREE, INTREE_TOOL
+from peer_stack import EIC, EIC_MIN, INTREE, INTREE_TOOL
 
-COPY_PATH = {EIC: 'file-copy', INTREE: 'file-copy',
+COPY_PATH = {EIC: 'file-copy', EIC_MIN: 'file-copy', INTREE: 'file-copy',
              INTREE_TOOL: 'copy-offload'}
 THROTTLED = (('POST', '/api/storage/file/copy'),
              ('POST', '/_sim/copyoffload'))
@@ -27,6 +27,7 @@ THROTTLED = (('POST', '/api/storage/file/copy'),
 SPARSE_ABOVE = units.Gi
 
 BARE_COPY = 'bare REST File Copy'
+HOST_HASH = 'host hash (sha512)'
 BARE_CLONE = 'bare REST clone'
 BARE_STORM = 'bare copy + clone'
 CP = 'cp'
@@ -52,8 +53,9 @@ class Scenarios:
         self.workdir = workdir
         self.ctx = ctx
         self.progress = progress
-        self.eic = contenders[0]
-        self.intree = contenders[1]
+        by_label = {c.label: c for c in contenders}
+        self.eic = by_label[EIC]
+        self.intree = by_label[INTREE]
 
     # -- helpers --------------------------------------------------------------
     @staticmethod
@@ -133,7 +135,10 @@ class Scenarios:
                         peer_stack.GLANCE_FLEXVOL, image.ids[INTREE],
                         'vol_cinder_a', image.size)),
                     (CP, lambda: self.bare.cp(self._glance_file(image),
-                                              'vol_cinder_a', False))]
+                                              'vol_cinder_a', False)),
+                    (HOST_HASH, lambda: self.bare.host_hash(
+                        self._glance_file(image), self.intree.glance.show(
+                            self.ctx, image.ids[INTREE])['os_hash_value']))]
                 with self.throttled(mibps):
                     samples = self.interleave(runs, measures)
                 results.append(Result(what, BARE_COPY, samples))
@@ -209,6 +214,31 @@ class Scenarios:
                 (CP_REFLINK, lambda: self.bare.cp(
                     self.eic.glance_in_pool.image_path(image.ids[EIC]),
                     'vol_cinder_a', True))]
+            samples = self.interleave(runs, measures)
+        return [Result(what, BARE_CLONE, samples)]
+
+    def direct_verified(self, size_mib, runs):
+        """Direct clones of a Glance file another host of the backend
+        verified already (its verification record): no hash, whatever
+        the size."""
+        sparse = size_mib * units.Mi > SPARSE_ABOVE
+        what = 'direct verified %d MiB%s' % (size_mib,
+                                             ' sparse' if sparse else '')
+        self.progress(what)
+        eics = [c for c in self.contenders if c.is_eic]
+        with self.image(size_mib, 'glance_in_pool', sparse=sparse) as image:
+            in_pool = 'glance-images/%s' % image.ids[EIC]
+            for contender in eics:
+                contender.prime_on_other_host(image)
+
+            def measure(contender):
+                contender.reset(image.ids[contender.label],
+                                keep_verification=True)
+                return contender.create(contender.glance_in_pool, image,
+                                        'direct-clone', what)
+            measures = [(c.label, lambda c=c: measure(c)) for c in eics]
+            measures += [(BARE_CLONE, lambda: self.bare.clone(
+                'vol_cinder_a', in_pool))]
             samples = self.interleave(runs, measures)
         return [Result(what, BARE_CLONE, samples)]
 

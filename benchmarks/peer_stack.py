@@ -24,15 +24,19 @@ import time
 from oslo_utils import units
 
 from netapp_eic.core import cache as eic_cache
+from netapp_eic.core import verifications
 from netapp_eic.simulator import topology as topology_mod
 from netapp_eic_testing import cinder as cinder_mod
 from netapp_eic_testing import outcomes as outcomes_mod
 
 EIC = 'netapp-eic'
+#: netapp-eic with the README's minimal stanza (no netapp_eic_image_shares).
+EIC_MIN = 'netapp-eic minimal'
 INTREE = 'in-tree'
 INTREE_TOOL = 'in-tree + tool'
 
 EIC_SHARES = ('127.0.0.1:/vol_cinder_a', '127.0.0.1:/vol_cinder_b')
+EIC_MIN_SHARES = ('127.0.0.1:/vol_eicmin_a', '127.0.0.1:/vol_eicmin_b')
 INTREE_SHARES = ('127.0.0.1:/vol_intree_a', '127.0.0.1:/vol_intree_b')
 GLANCE_FLEXVOL = 'vol_glance'
 
@@ -52,7 +56,9 @@ def topology():
     """The simulator's default topology plus the in-tree driver's pools."""
     topo = copy.deepcopy(topology_mod.DEFAULT_TOPOLOGY)
     topo['svms'][0]['volumes'] += [{'name': 'vol_intree_a'},
-                                   {'name': 'vol_intree_b'}]
+                                   {'name': 'vol_intree_b'},
+                                   {'name': 'vol_eicmin_a'},
+                                   {'name': 'vol_eicmin_b'}]
     return topo
 
 
@@ -143,8 +149,10 @@ class Contender:
     """One configured driver, its pool, its Glance stores."""
 
     def __init__(self, label, stack, ctx, objects, driver, backend, shares,
-                 glance, glance_in_pool, log):
+                 glance, glance_in_pool, log, other_host=None):
         self.label = label
+        #: The same backend's driver on another host (netapp-eic only).
+        self.other_host = other_host
         self.stack = stack
         self.ctx = ctx
         self.objects = objects
@@ -161,15 +169,21 @@ class Contender:
 
     @property
     def is_eic(self):
-        return self.label == EIC
+        return self.label in (EIC, EIC_MIN)
 
     # -- state ----------------------------------------------------------------
-    def reset(self, image_id):
-        """Cold again: no cache entry (nor record) in any of its pools."""
+    def reset(self, image_id, keep_verification=False):
+        """Cold again: no cache entry (nor record) in any of its pools,
+        and no verification record of the image's Glance files unless
+        ``keep_verification``."""
         for share in self.shares:
             mount = self.driver._get_mount_point_for_share(share)
-            for name in (eic_cache.entry_name(image_id),
-                         eic_cache.record_name(image_id)):
+            names = [eic_cache.entry_name(image_id),
+                     eic_cache.record_name(image_id)]
+            if not keep_verification:
+                names += [n for n in os.listdir(mount)
+                          if verifications.image_of(n) == image_id]
+            for name in names:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(mount, name))
 
@@ -224,22 +238,39 @@ class Contender:
         volume.destroy()
 
     # -- the create flow ------------------------------------------------------
-    def flow(self, volume, service, image_id):
-        """Cinder's create-from-image flow; returns ``cloned``."""
+    def flow(self, volume, service, image_id, driver=None):
+        """Cinder's create-from-image flow (by this contender's driver,
+        or ``driver``); returns ``cloned``."""
+        driver = driver or self.driver
         meta = service.show(self.ctx, image_id)
         location = service.get_location(self.ctx, image_id)
         if self.is_eic:
-            outcomes_mod.recorder(self.driver)
-        model, cloned = self.driver.clone_image(self.ctx, volume, location,
-                                                meta, service)
+            outcomes_mod.recorder(driver)
+        model, cloned = driver.clone_image(self.ctx, volume, location,
+                                           meta, service)
         if cloned:
             volume.provider_location = model['provider_location']
         else:
-            volume.provider_location = self.driver.create_volume(
+            volume.provider_location = driver.create_volume(
                 volume)['provider_location']
-            self.driver.copy_image_to_volume(self.ctx, volume, service,
-                                             image_id)
+            driver.copy_image_to_volume(self.ctx, volume, service, image_id)
         return cloned
+
+    def prime_on_other_host(self, image):
+        """The backend's other host makes a volume of the image from
+        Glance's file in the pool (a direct clone it verifies, leaving the
+        verification record every host reads); its volume and cache entry
+        are removed, the record stays."""
+        image_id = image.ids[self.label]
+        volume = self.new_volume(image.volume_gib)
+        try:
+            if not self.flow(volume, self.glance_in_pool, image_id,
+                             driver=self.other_host):
+                raise BenchError('%s: the other host did not clone' %
+                                 self.label)
+        finally:
+            self.discard(volume)
+        self.reset(image_id, keep_verification=True)
 
     def create(self, service, image, expected, what):
         """One timed, checked create; the volume is removed after."""

@@ -38,7 +38,7 @@ def option_lists() -> list[list[cfg.Opt]]:
             na_opts.netapp_img_cache_opts, na_opts.netapp_nfs_extra_opts,
             na_opts.netapp_san_opts, na_opts.netapp_replication_opts,
             na_opts.netapp_support_opts, na_opts.netapp_migration_opts,
-            options.eic_opts]
+            options.eic_opts, options.agent_opts]
 
 
 def register_backend_opts(configuration: typing.Any) -> None:

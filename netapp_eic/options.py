@@ -239,6 +239,85 @@ eic_opts: list[cfg.Opt] = [
                      'right to manage SVM peers.'),
 ]
 
+#: Options of ``netapp-eic agent`` (read from the backend's section, like
+#: the driver's): which images it warms from Glance's events, into which
+#: pools, and the bounds that protect the array during an upload burst.
+agent_opts: list[cfg.Opt] = [
+    cfg.StrOpt('netapp_eic_agent_images',
+               default='all',
+               choices=[('all', 'every active image Glance announces'),
+                        ('marked', 'only images carrying the tag or the '
+                                   'property named by '
+                                   'netapp_eic_agent_image_mark'),
+                        ('none', 'no image (the agent only removes the '
+                                 'entries of deleted images)')],
+               help='Which new images netapp-eic agent verifies and warms '
+                    'into the pools\' image caches ahead of the first boot. '
+                    'Images deleted in Glance lose their entries whatever '
+                    'this says.'),
+    cfg.StrOpt('netapp_eic_agent_image_mark',
+               default='netapp_eic_warm',
+               help='With netapp_eic_agent_images = marked: an image is '
+                    'warmed when it has this tag, or this property with a '
+                    'value other than false, no, 0 or empty.'),
+    cfg.ListOpt('netapp_eic_agent_private_owners',
+                default=[],
+                help='Projects whose private and shared images the agent '
+                     'warms. Public and community images are warmed '
+                     'whoever owns them; a private or shared image of '
+                     'another project is skipped with that reason.'),
+    cfg.ListOpt('netapp_eic_agent_pools',
+                default=[],
+                help='The pools (shares, ip:/junction) the agent warms '
+                     'images into. Empty: every pool of the backend, or the '
+                     'netapp_eic_agent_pool_count pools with the most free '
+                     'space.'),
+    cfg.IntOpt('netapp_eic_agent_pool_count',
+               default=0,
+               min=0,
+               help='When netapp_eic_agent_pools is empty: warm each image '
+                    'into this many pools, those with the most free space '
+                    'when the image is warmed. 0: every pool of the '
+                    'backend.'),
+    cfg.IntOpt('netapp_eic_agent_parallel_copies',
+               default=2,
+               min=1,
+               help='Most image copies the agents of this backend run at '
+                    'once, counted across agents through the lock store of '
+                    '[coordination] backend_url (one slot lock per copy).'),
+    cfg.FloatOpt('netapp_eic_agent_max_gb_per_hour',
+                 default=0.0,
+                 min=0.0,
+                 help='Most GiB of images one agent copies per hour; an '
+                      'image that would exceed it waits for the hour to '
+                      'allow it, an image larger than it is skipped. 0: no '
+                      'bound.'),
+    cfg.IntOpt('netapp_eic_agent_reconcile_interval',
+               default=600,
+               min=0,
+               help='Seconds between two reconciles through the Glance API '
+                    '(images activated or deleted since the last pass, so '
+                    'notifications lost while the agent was down, or never '
+                    'enabled, are caught up). 0: only when the agent '
+                    'starts.'),
+    cfg.StrOpt('netapp_eic_agent_transport_url',
+               secret=True,
+               help='oslo.messaging transport URL on which Glance sends its '
+                    'notifications. Unset: the notification transport of '
+                    'this file ([oslo_messaging_notifications] '
+                    'transport_url, else [DEFAULT] transport_url).'),
+    cfg.ListOpt('netapp_eic_agent_topics',
+                default=['notifications'],
+                help='Notification topics Glance sends to (glance-api.conf '
+                     '[oslo_messaging_notifications] topics), exchange '
+                     'glance.'),
+    cfg.StrOpt('netapp_eic_agent_listener_pool',
+               default='netapp-eic-agent',
+               help='Listener pool of the agents of this backend: every pool '
+                    'gets its own copy of each notification, so Ceilometer '
+                    'keeps its own; the agents of one pool share the work.'),
+]
+
 #: Options of the scheduler (cinder-scheduler's ``[DEFAULT]``).
 scheduler_opts: list[cfg.Opt] = [
     cfg.FloatOpt('netapp_eic_image_cache_weight_multiplier',
@@ -270,6 +349,7 @@ def _register() -> None:
     else:
         group = configuration.SHARED_CONF_GROUP
     cfg.CONF.register_opts(eic_opts, group=group)
+    cfg.CONF.register_opts(agent_opts, group=group)
     cfg.CONF.register_opts(scheduler_opts)
 
 
@@ -283,5 +363,5 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     under which Cinder's own generator lists the NetApp driver options; the
     scheduler's are in ``DEFAULT``.
     """
-    return [(SHARED_CONF_GROUP, copy.deepcopy(eic_opts)),
+    return [(SHARED_CONF_GROUP, copy.deepcopy(eic_opts + agent_opts)),
             ('DEFAULT', copy.deepcopy(scheduler_opts))]

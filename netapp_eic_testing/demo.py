@@ -70,6 +70,10 @@ class Demo:
         self.outcomes = outcomes_mod.OutcomeRecorder(self.driver,
                                                      self.tool_driver)
         self.glance_in_pool = stack.glance('vol_cinder_a', 'glance-images')
+        # A Glance configured with hashing_algorithm = sha256: ONTAP's own
+        # fingerprint checks its images.
+        self.glance_sha256 = stack.glance('vol_cinder_a', 'glance-sha256',
+                                          hashing_algorithm='sha256')
         self.glance = stack.glance('vol_glance', 'images')
         self.rows = []
         self.images = {}
@@ -155,6 +159,9 @@ class Demo:
                     self.glance_in_pool, raw_local, POOL_A, d1)
         self.create('raw, same image again', self.glance_in_pool, raw_local,
                     POOL_A, d1)
+        raw_sha256, d6 = self.image(self.glance_sha256, 'raw', 6)
+        self.create('raw sha256, checked by ONTAP', self.glance_sha256,
+                    raw_sha256, POOL_A, d6)
         raw_remote, d2 = self.image(self.glance, 'raw', 2)
         self.create('raw, Glance on vol_glance', self.glance, raw_remote,
                     POOL_B, d2)
@@ -227,8 +234,9 @@ LEGEND = """
 speed-up     the download's seconds (row "%(download)s")
              divided by the row's seconds
 host bytes   bytes of the image that went through this host: downloaded
-             from Glance or read by a qcow2 conversion (0: the storage
-             cloned or copied them)
+             from Glance, hashed against Glance's sha512 or read by a
+             qcow2 conversion (0: the storage cloned or copied them, and
+             checked them: ONTAP's sha256, or an earlier check's record)
 data         the volume's bytes compared with the image's
 cinder.conf  %(conf)s
 service log  %(log)s

@@ -111,15 +111,18 @@ class Stack:
         return self.mounts.mount_point(share)
 
     def glance(self, flexvol=GLANCE_VOLUME, subdir=GLANCE_STORE_SUBDIR,
-               location_style=glance_mod.LOCATION_FILE):
-        """A Glance stand-in whose file store is ``<flexvol>/<subdir>``."""
+               location_style=glance_mod.LOCATION_FILE,
+               hashing_algorithm='sha512'):
+        """A Glance stand-in whose file store is ``<flexvol>/<subdir>``,
+        hashing new images with ``hashing_algorithm``."""
         share = self.share_of(flexvol)
         local = self.sim.shares[share]
         host, export = share.split(':', 1)
         return glance_mod.FakeImageService(
             store_dir=os.path.join(local, subdir),
             share_location='nfs://%s%s' % (host, export),
-            mountpoint=local, location_style=location_style)
+            mountpoint=local, location_style=location_style,
+            hashing_algorithm=hashing_algorithm)
 
     def driver(self, driver_class=None, backend=BACKEND,
                shares=DEFAULT_SHARES, setup=True, hostname=None,

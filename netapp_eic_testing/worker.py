@@ -67,8 +67,10 @@ def _create(driver, ctx, objects, spec, n, results, lock):
     try:
         model, cloned = driver.clone_image(
             ctx, volume, spec['image_location'], spec['image_meta'], None)
+        outcome = outcomes.of(volume.id)
         line = {'volume': volume.name, 'cloned': cloned,
-                'path': str(outcomes.of(volume.id).path),
+                'path': str(outcome.path), 'host_bytes': outcome.host_bytes,
+                'verified': outcome.verified,
                 'seconds': time.monotonic() - start}
     except Exception as e:  # reported to the parent, which fails the test
         line = {'volume': volume.name, 'error': repr(e)}

@@ -17,6 +17,7 @@ import typing
 
 from oslo_utils import units
 
+from netapp_eic.agent import provenance
 from netapp_eic.cmd import base
 from netapp_eic.cmd import explain
 from netapp_eic.cmd import glance
@@ -24,12 +25,12 @@ from netapp_eic.cmd import localhost
 from netapp_eic.cmd import progressbar
 from netapp_eic.core import cache as cache_mod
 from netapp_eic.core import engine as engine_mod
-from netapp_eic.core.types import CreateRequest, Outcome, Route
+from netapp_eic.core.types import CreateRequest, Outcome, Route, Settings
 from netapp_eic import exception
 from netapp_eic.ontap import progress
 
 LIST_COLUMNS = ('Pool', 'Image', 'Size', 'Allocated', 'Last used',
-                'Verified', 'State')
+                'Verified', 'State', 'Made by')
 WARM_COLUMNS = ('Pool', 'Image', 'Result', 'Seconds', 'Detail')
 EVICT_COLUMNS = ('Pool', 'Image', 'Result')
 #: What ``cache evict`` evicts (exactly one of them).
@@ -66,15 +67,15 @@ class CacheHost(localhost.LocalHost):
 
 
 @contextlib.contextmanager
-def managed_engine(backend: base.Backend
+def managed_engine(backend: base.Backend, settings: Settings | None = None
                    ) -> collections.abc.Iterator[engine_mod.Engine]:
-    """An engine with the backend's settings, taking cinder-volume's
-    locks (the coordinator started for the block)."""
+    """An engine with the backend's settings (or ``settings``), taking
+    cinder-volume's locks (the coordinator started for the block)."""
     from cinder import coordination
     coordination.COORDINATOR.start()
     try:
         yield engine_mod.Engine(backend.ontap_client(), CacheHost(backend),
-                                backend.settings())
+                                settings or backend.settings())
     finally:
         coordination.COORDINATOR.stop()
 
@@ -111,11 +112,15 @@ class CacheList(_CacheCommand):
         eic = engine_mod.Engine(backend.ontap_client(),
                                 base.MountHost(backend), backend.settings())
         rows = []
+        view = base.MountHost(backend)
         for share in self.pools(backend, parsed_args):
             for entry in eic.cache_entries(share):
+                mark = provenance.read(view.mount_point(share),
+                                       entry.image_id)
                 rows.append((share, entry.image_id, entry.size,
                              entry.allocated, _when(entry.last_used),
-                             _verified(entry), _state(entry)))
+                             _verified(entry), _state(entry),
+                             mark.describe() if mark else ''))
         return LIST_COLUMNS, rows
 
 
@@ -217,7 +222,9 @@ def _verified(entry: cache_mod.Entry) -> str:
         return 'unknown'
     if entry.record.content is None:
         return 'no hash in Glance'
-    return 'yes' if entry.record.verified else 'no'
+    if entry.record.verified:
+        return entry.record.verified_by or 'yes'
+    return 'no'
 
 
 def _state(entry: cache_mod.Entry) -> str:

@@ -7,6 +7,7 @@ They run in order and stop at the first failure of the connection, TLS or
 credentials: what follows cannot be checked without them.
 """
 
+import hashlib
 import os
 import socket
 import ssl
@@ -19,6 +20,7 @@ from netapp_eic.cmd import checks
 from netapp_eic.cmd.checks import Check
 from netapp_eic.core import breaker
 from netapp_eic.core import facts
+from netapp_eic.core import nofollow
 from netapp_eic.core import pools as pools_mod
 from netapp_eic.core.types import TOOL_START_SECONDS
 from netapp_eic import exception
@@ -273,3 +275,87 @@ def _peer_check(client: typing.Any, share: str, svm: str, pool_svm: str,
                            'creates it at the first copy', command)
     return checks.fail(name, detail + ': File Copy from it is skipped, '
                        'creates download', command)
+
+
+def glance_flexvols(backend: Backend,
+                    resolved: dict[str, pools_mod.Pool]) -> Check:
+    """Which Glance FlexVols cinder-volume mounts read-only (configured,
+    or found from image locations) so images are hashed during their
+    copy."""
+    name = 'Glance FlexVols'
+    shares = backend.config.safe_get('netapp_eic_image_shares') or []
+    svms = ', '.join(sorted({p.flexvol.svm for p in resolved.values()}))
+    found = ('mounted at start: %s; ' % ', '.join(shares)) if shares else ''
+    if backend.config.safe_get('netapp_eic_mount_glance_flexvols'):
+        return checks.ok(name, found + 'any other FlexVol of SVM %s that an '
+                         'image location names is mounted read-only when '
+                         'first named (explain shows it per image); other '
+                         'SVMs\' are never mounted' % (svms or '-'))
+    if shares:
+        return checks.ok(name, found + 'no other is mounted '
+                         '(netapp_eic_mount_glance_flexvols is False)')
+    return checks.warn(name, 'none mounted: images on other FlexVols are '
+                       'hashed after their copy lands',
+                       'set netapp_eic_mount_glance_flexvols = True or '
+                       'name them in netapp_eic_image_shares')
+
+
+#: Largest file the fingerprint check reads on the host to compare.
+PROBE_MAX_BYTES = 1024 * 1024
+
+
+def fingerprints(backend: Backend, client: typing.Any,
+                 resolved: dict[str, pools_mod.Pool]) -> Check:
+    """Whether ONTAP fingerprints a small existing file of a pool with the
+    sha256 this host computes (then sha256 images are checked with no
+    host byte read)."""
+    name = 'array fingerprints'
+    config = backend.config
+    if not (config.safe_get('netapp_eic_verify_image_content') and
+            config.safe_get('netapp_eic_array_fingerprints')):
+        return checks.skip(name, 'not used (netapp_eic_verify_image_content '
+                           'or netapp_eic_array_fingerprints is False)')
+    probe = _probe_file(resolved.values())
+    if probe is None:
+        return checks.skip(name, 'no small file in a mounted pool to '
+                           'fingerprint; cinder-volume probes at start')
+    pool, file_name, want = probe
+    try:
+        got = client.file_fingerprint(pool.flexvol, file_name, 'sha256',
+                                      30.0)
+    except (exception.FingerprintUnavailable,
+            exception.FingerprintFailed) as e:
+        return checks.warn(name, '%s: images are hashed on the host' % e.msg,
+                           'nothing required; fingerprints need ONTAP '
+                           '9.7+ and the REST role\'s access to '
+                           '/storage/snaplock/file-fingerprints')
+    if got.hexdigest != want:
+        return checks.fail(name, 'ONTAP\'s sha256 of %s in FlexVol %s '
+                           'differs from this host\'s' % (
+                               file_name, pool.flexvol.name),
+                           'set netapp_eic_array_fingerprints = False and '
+                           'report it to NetApp')
+    return checks.ok(name, 'ONTAP fingerprints %s in FlexVol %s: sha256 '
+                     'images are checked by the array' % (
+                         file_name, pool.flexvol.name))
+
+
+def _probe_file(pools: typing.Iterable[pools_mod.Pool]
+                ) -> tuple[pools_mod.Pool, str, str] | None:
+    """A pool, the name of a small regular file in its root and the file's
+    sha256 as read here; None when there is none."""
+    for pool in pools:
+        try:
+            names = sorted(os.listdir(pool.mount_dir))
+        except OSError:
+            continue
+        for file_name in names:
+            try:
+                with nofollow.open_regular(pool.local(file_name),
+                                           pool.mount_dir) as f:
+                    data = f.read(PROBE_MAX_BYTES + 1)
+            except (OSError, exception.EicError):
+                continue
+            if 0 < len(data) <= PROBE_MAX_BYTES:
+                return pool, file_name, hashlib.sha256(data).hexdigest()
+    return None

@@ -3,8 +3,9 @@
 
 Each check is a row: name, result (ok, warn, fail, skip), what was found,
 and what to do. The exit status is 1 when any check failed, else 0.
-Nothing is changed anywhere: ONTAP is only read (GET), the host only
-looked at.
+Nothing is changed anywhere: ONTAP is only read (GET, and one file
+fingerprint of a small existing file of a pool, which reads it), the host
+only looked at.
 """
 
 import argparse
@@ -73,3 +74,5 @@ def _ontap_checks(backend: base.Backend, have_shares: bool
     yield from share_checks
     yield from checks_ontap.copy_offload(backend, client, resolved)
     yield from checks_ontap.glance_svm_peers(backend, client, resolved)
+    yield checks_ontap.glance_flexvols(backend, resolved)
+    yield checks_ontap.fingerprints(backend, client, resolved)

@@ -22,6 +22,10 @@ from netapp_eic.core.types import CreateRequest, Route
 from netapp_eic import exception
 
 COLUMNS = ('Pool', 'Order', 'Path', 'Decision', 'Detail')
+#: The Pool column of the rows about the image (how its bytes are
+#: checked) and about Glance's FlexVols, after the pools' plans.
+IMAGE_ROW = '(image)'
+GLANCE_ROW = '(Glance)'
 
 
 class Explain(base.EicLister):
@@ -72,7 +76,19 @@ class Explain(base.EicLister):
                 raise base.CommandError('cannot plan pool %s: %s' % (
                     share, e.msg)) from e
             rows.extend(plan_rows(share, the_plan))
+        rows.append((IMAGE_ROW, '-', 'content check', 'planned',
+                     eic.content_checker.describe(meta)))
+        rows.extend(mount_rows(eic))
         return COLUMNS, rows
+
+
+def mount_rows(eic: engine_mod.Engine) -> list[tuple[typing.Any, ...]]:
+    """Glance's FlexVols the locations named: mounted on this host (the
+    image is hashed during its copy) or not, and why."""
+    return [(GLANCE_ROW, '-', 'Glance FlexVol %s' % state.flexvol,
+             'mounted' if state.mounted else 'not mounted',
+             '%s: %s' % (state.share, state.why))
+            for state in eic.glance_mounts.report()]
 
 
 def default_size(meta: dict[str, typing.Any]) -> int:

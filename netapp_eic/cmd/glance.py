@@ -70,28 +70,37 @@ def _locations(meta: dict[str, typing.Any]) -> list[dict[str, typing.Any]]:
 def from_glance(conf: typing.Any, image_id: str
                 ) -> tuple[dict[str, typing.Any], Location]:
     """Metadata and ``(direct_url, locations)`` from the Glance API."""
-    session, endpoint = _session(conf)
+    session_, endpoint = session(conf)
     base = endpoint.rstrip('/') + '/v2/images/' + image_id
-    meta = _get(session, base, 'image %s' % image_id)
+    meta = _get(session_, base, 'image %s' % image_id)
     if not isinstance(meta, dict):
         raise CommandError('Glance answered no image for %s' % image_id)
     locations = None
     try:
-        locations = _get(session, base + '/locations',
+        locations = _get(session_, base + '/locations',
                          'the locations of image %s' % image_id)
     except CommandError:
         # Cinder falls back to the image's own fields the same way.
         locations = None
+    return meta, location_of(meta, locations)
+
+
+def location_of(meta: dict[str, typing.Any], locations: typing.Any
+                ) -> Location:
+    """``(direct_url, locations)`` as Cinder picks them: the answer of
+    the locations API (``locations``, None when it refused), else the
+    image's own fields."""
     if isinstance(locations, list) and locations:
-        return meta, (None, [loc for loc in locations
-                             if isinstance(loc, dict)])
+        return None, [loc for loc in locations if isinstance(loc, dict)]
     # Cinder keeps the image's locations only when it also shows a
     # direct_url (``GlanceImageService.get_location``).
     direct_url = meta.get('direct_url')
-    return meta, (direct_url, _locations(meta) if direct_url else [])
+    return direct_url, _locations(meta) if direct_url else []
 
 
-def _session(conf: typing.Any) -> tuple[typing.Any, str]:
+def session(conf: typing.Any) -> tuple[typing.Any, str]:
+    """A keystoneauth session with the ``[glance]`` credentials (none
+    without ``auth_type``) and Glance's endpoint."""
     from keystoneauth1 import loading as ks_loading
     from keystoneauth1 import session as ks_session
     auth = None

@@ -12,6 +12,7 @@ from cliff import commandmanager
 from cliff import help
 
 import netapp_eic
+from netapp_eic.cmd import agent
 from netapp_eic.cmd import base
 from netapp_eic.cmd import bench
 from netapp_eic.cmd import cache
@@ -27,6 +28,8 @@ COMMANDS: dict[str, type[command.Command]] = {
     'cache list': cache.CacheList,
     'cache warm': cache.CacheWarm,
     'cache evict': cache.CacheEvict,
+    'agent': agent.Agent,
+    'agent status': agent.AgentStatus,
 }
 
 NAMESPACE = 'netapp_eic.cli'

@@ -32,7 +32,7 @@ from netapp_eic.core import records
 from netapp_eic.core import verifications
 from netapp_eic.core import verify
 from netapp_eic.core.pools import Pool
-from netapp_eic.core.types import CreateRequest, UNVERIFIED
+from netapp_eic.core.types import CreateRequest, ImageMeta, UNVERIFIED
 from netapp_eic import exception
 from netapp_eic.i18n import _
 from netapp_eic import ontap
@@ -216,6 +216,31 @@ class ContentChecker:
         return HostHash(verify.Hashing(path, root, want, request.image_id),
                         what)
 
+    def describe(self, image_meta: ImageMeta) -> str:
+        """How a create of the image would check its bytes (for
+        ``netapp-eic explain``); changes nothing."""
+        if not self.settings.verify_content:
+            return self.unchecked().how
+        want = verify.expected(image_meta)
+        if want is None:
+            return '%s: Glance records no hash' % UNVERIFIED
+        if self._array_may(want):
+            how = 'ONTAP\'s %s fingerprint (no host byte)' % want.algo
+        else:
+            why = self.fingerprint_problem()
+            if why is None and want.algo == 'md5':
+                why = 'netapp_eic_fingerprint_md5 is False'
+            elif why is None:
+                why = 'ONTAP fingerprints sha256 and md5 only, the image ' \
+                      'is hashed with %s' % want.algo
+            how = ('the host\'s %s hash, beside the copy where the Glance '
+                   'FlexVol is mounted (array fingerprint not used: %s)' % (
+                       want.algo, why))
+        if self.settings.verification_records:
+            how = ('a verification record of the Glance file if one holds, '
+                   'else ' + how)
+        return how
+
     def save(self, dest: Pool, request: CreateRequest, vol: ontap.FlexVol,
              path: str, identity: verifications.Identity, verdict: Verdict,
              started: float) -> None:
@@ -224,6 +249,7 @@ class ContentChecker:
         if (want is None or not verdict.verified or
                 not self.settings.verification_records):
             return
+        # "host sha512 of the cloned file" is recorded as "host sha512".
         self.records.save(dest, request.image_id, vol, path, identity, want,
                           verdict.how.split(' of the ')[0], started)
 

@@ -225,10 +225,21 @@ class Engine:
         """The periodic cache task of every mounted pool: evict down to
         the budgets (least recently used first), remove records without an
         entry and expired leases, and temporaries older than
-        ``max_temp_age``; and cancel the File Copy jobs whose
-        cancellation failed. Returns what was removed, by share."""
+        ``max_temp_age``; cancel the File Copy jobs whose cancellation
+        failed; remove verification records of files changed or gone.
+        Returns what was removed from the caches, by share."""
         removed: dict[str, list[str]] = {}
         self._jobs.cancel_orphans()
+        try:
+            stale = self._verifications.sweep(self.client)
+        except (OSError, exception.EicError) as e:
+            failure.log_failure(e, 'Sweep of verification records failed',
+                                {})
+            stale = []
+        if stale:
+            LOG.info('Removed %(n)d verification records of files changed '
+                     'or gone: %(names)s', {'n': len(stale),
+                                            'names': ', '.join(stale)})
         for pool in self.pools.mounted():
             try:
                 gone = [records.entry_name(i) for i in

@@ -25,8 +25,8 @@ TEMP_PREFIX = '.eic-tmp-'
 LEASE_MARK = '.eic-lease-'
 #: Largest record read; real ones are about 400 bytes.
 MAX_RECORD_BYTES = 4096
-#: Record format version.
-VERSION = 1
+#: Record format version (1: without ``verified_by``).
+VERSION = 2
 
 
 def entry_name(image_id: str) -> str:
@@ -90,6 +90,10 @@ class Record:
     last_used: float
     built_by: str
     verified: bool
+    #: How the bytes were checked (``host sha512 of the Glance file, during
+    #: the copy``, ``array sha256 of the cloned file``...); empty in
+    #: version 1 records.
+    verified_by: str = ''
     version: int = VERSION
 
     def dumps(self) -> str:
@@ -100,8 +104,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     'image_id': (str,), 'content': (str, type(None)),
     'source_format': (str,), 'size': (int,), 'created_at': (int, float),
     'last_used': (int, float), 'built_by': (str,), 'verified': (bool,),
-    'version': (int,),
+    'verified_by': (str,), 'version': (int,),
 }
+#: Version 1 records (before ``verified_by``) are read too.
+_TYPES_V1 = {k: v for k, v in _TYPES.items() if k != 'verified_by'}
 
 
 def parse(text: bytes, image_id: str) -> Record:
@@ -117,16 +123,18 @@ def parse(text: bytes, image_id: str) -> Record:
         raise InvalidRecord('record is not JSON: %s' % e) from None
     if not isinstance(data, dict):
         raise InvalidRecord('record is not a JSON object')
-    if set(data) != set(_TYPES):
+    types_of = _TYPES_V1 if data.get('version') == 1 else _TYPES
+    if set(data) != set(types_of):
         raise InvalidRecord('record keys %s are not %s' % (
-            sorted(data), sorted(_TYPES)))
-    for key, types in _TYPES.items():
+            sorted(data), sorted(types_of)))
+    for key, types in types_of.items():
         value = data[key]
         if not isinstance(value, types) or (
                 bool not in types and isinstance(value, bool)):
             raise InvalidRecord('record field %s has a wrong type' % key)
-    if data['version'] != VERSION:
+    if data['version'] not in (1, VERSION):
         raise InvalidRecord('record version %s' % data['version'])
+    data = dict(data, version=VERSION)
     if data['image_id'] != image_id:
         raise InvalidRecord('record names image %s' % data['image_id'])
     if data['size'] < 0:

@@ -152,7 +152,7 @@ class StepRunner:
                 self._publish(dest, raw.name, request.image_meta,
                               nofollow.size_of(dest.local(raw.name),
                                                dest.mount_dir),
-                              step.path, raw.verified)
+                              step.path, raw.verified, raw.verified_by)
         self._clone_from_cache(dest, request)
         if not waited:
             return _Made(step.path, raw)
@@ -184,7 +184,7 @@ class StepRunner:
                     self._publish(dest, raw.name, request.image_meta,
                                   nofollow.size_of(dest.local(raw.name),
                                                    dest.mount_dir),
-                                  step.path, raw.verified)
+                                  step.path, raw.verified, raw.verified_by)
             except exception.StepSkipped as e:
                 skipped.append('%s: %s' % (step.path, e.msg))
                 continue
@@ -235,12 +235,13 @@ class StepRunner:
         return raw
 
     def _publish(self, dest: Pool, tmp: str, image_meta: ImageMeta,
-                 size: int, built_by: Route, verified: bool) -> None:
+                 size: int, built_by: Route, verified: bool,
+                 verified_by: str) -> None:
         now = time.time()
         record = records.Record(
             str(image_meta['id']), records.content_id(image_meta),
             str(image_meta.get('disk_format')), size, now, now,
-            str(built_by), verified)
+            str(built_by), verified, verified_by)
         try:
             self.cache.publish(dest, tmp, record)
         except BaseException:
@@ -292,5 +293,6 @@ class StepRunner:
                 self.materializer.delete(dest, tmp)
                 raise
             self._publish(dest, tmp, image_meta, image_size, Route.DOWNLOAD,
-                          verified=True)
+                          verified=True, verified_by=(
+                              "Cinder's download, against Glance's hash"))
         return Registration.REGISTERED, ''

@@ -165,7 +165,7 @@ def parse(text: bytes) -> Record:
         data = json.loads(text)
     except (ValueError, RecursionError) as e:
         raise records.InvalidRecord('not JSON: %s' % e) from None
-    ident = _exact(data, _FIELDS)
+    data = _exact(data, _FIELDS)
     ident = _exact(data['identity'], _IDENTITY)
     nfs = ident['nfs']
     if nfs is not None and (len(nfs) != 4 or not all(
@@ -185,8 +185,7 @@ def _exact(data: object, fields: dict[str, typing.Any]
         raise records.InvalidRecord('keys are not %s' % sorted(fields))
     for key, types in fields.items():
         value = data[key]
-        if not isinstance(value, types) or (
-                isinstance(value, bool)):
+        if not isinstance(value, types) or isinstance(value, bool):
             raise records.InvalidRecord('field %s has a wrong type' % key)
     return data
 
@@ -255,6 +254,40 @@ class Verifications:
             if os.path.lexists(tmp):
                 os.unlink(tmp)
         return True
+
+    def sweep(self, client: ontap.OntapClient) -> list[str]:
+        """Remove the records that vouch for nothing any more: invalid
+        ones, and those whose file is gone, changed or whose FlexVol is
+        gone (ONTAP's view; a record ONTAP cannot be asked about now is
+        kept). Returns the names removed."""
+        removed = []
+        for pool in self._pools():
+            for name in sorted(os.listdir(pool.mount_dir)):
+                if image_of(name) is not None and self._stale(
+                        client, pool, name):
+                    nofollow.unlink_in(pool.mount_dir, name)
+                    removed.append(name)
+        return removed
+
+    @staticmethod
+    def _stale(client: ontap.OntapClient, pool: Pool, name: str) -> bool:
+        try:
+            with nofollow.open_regular(pool.local(name), pool.mount_dir) as f:
+                record = parse(f.read(records.MAX_RECORD_BYTES + 1))
+        except (exception.EicError, records.InvalidRecord):
+            return True
+        except OSError:
+            return False
+        vol = ontap.FlexVol('uuid %s' % record.flexvol_uuid,
+                            record.flexvol_uuid, '', None)
+        try:
+            info = client.file_info(vol, record.path)
+        except exception.OntapApiError as e:
+            return e.status == 404  # the FlexVol itself is gone
+        except exception.EicError:
+            return False
+        return info is None or not record.identity.matches(
+            Identity.of(info))
 
     def forget(self, image_id: str) -> int:
         """Remove every record of ``image_id`` (the image was deleted);

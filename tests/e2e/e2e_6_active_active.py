@@ -61,7 +61,10 @@ def _served(run, hosts, volume_ids) -> dict[str, list[str]]:
 
 
 def _image_files(run, flexvol, image_id) -> list[str]:
-    return sorted(e for e in run.flexvol_entries(flexvol) if image_id in e)
+    """The image's files in the FlexVol root, its verification record
+    (the Glance file verified once, for every host) aside."""
+    return sorted(e for e in run.flexvol_entries(flexvol) if image_id in e
+                  and not e.startswith('.eic-verified-'))
 
 
 def _one_entry(image_id) -> list[str]:

@@ -56,7 +56,7 @@ class ActiveActiveTestCase(testtools.TestCase):
         self.image_meta = glance.show(None, self.image_id)
         self.location = glance.get_location(None, self.image_id)
 
-    def spec(self, n, backend_url):
+    def spec(self, n, backend_url, creates=CREATES_PER_HOST, **overrides):
         workdir = os.path.join(self.work, 'host%d' % n)
         os.makedirs(workdir)
         sim = self.sim
@@ -69,7 +69,7 @@ class ActiveActiveTestCase(testtools.TestCase):
             'shares': sim.shares, 'pools': [POOL],
             'mount_point_base': self.stack.mount_point_base,
             'image_meta': self.image_meta, 'image_location': self.location,
-            'creates': CREATES_PER_HOST,
+            'creates': creates, 'overrides': overrides,
             'go_file': os.path.join(self.work, 'go'),
             'result_file': os.path.join(workdir, 'results.jsonl'),
         }
@@ -90,7 +90,10 @@ class ActiveActiveTestCase(testtools.TestCase):
         return process
 
     def run_hosts(self, backend_urls):
-        specs = [self.spec(n, url) for n, url in enumerate(backend_urls)]
+        return self.run_specs([self.spec(n, url)
+                               for n, url in enumerate(backend_urls)])
+
+    def run_specs(self, specs):
         processes = [self.start(path) for path, _spec in specs]
         for process in processes:
             line = process.stdout.readline()
@@ -149,6 +152,28 @@ class ActiveActiveTestCase(testtools.TestCase):
             for n in range(2)])
         self.assertEqual(2, len(self.copies()))
         self.assert_volumes_and_nothing_else(results)
+
+
+    def test_a_file_verified_on_one_host_is_not_hashed_on_another(self):
+        """Two cinder-volume processes, one shared lock store, the cache
+        off (so each create checks its source): the first host hashes the
+        Glance file in the pool's FlexVol, the second clones it without
+        reading it (the first's verification record)."""
+        glance = self.stack.glance('vol_cinder_a', 'glance-images')
+        src = os.path.join(self.work, 'image.raw')
+        self.image_id = glance.add_image(src, 'raw')
+        self.image_meta = glance.show(None, self.image_id)
+        self.location = glance.get_location(None, self.image_id)
+        shared = 'file://%s' % os.path.join(self.work, 'shared-locks')
+        results = [self.run_specs([self.spec(
+            n, shared, creates=1, netapp_eic_cache_enabled=False)])[0]
+            for n in range(2)]
+        self.assertEqual(['direct-clone'] * 2, [r['path'] for r in results])
+        self.assertEqual([SIZE, 0], [r['host_bytes'] for r in results])
+        self.assertEqual('host sha512 of the cloned file',
+                         results[0]['verified'])
+        self.assertRegex(results[1]['verified'],
+                         r'^record of .* by .* \(host sha512\)$')
 
 
 def _stop(process):

@@ -23,9 +23,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 BENCHMARKS = os.path.join(ROOT, 'benchmarks')
 SCRIPT = os.path.join(BENCHMARKS, 'bench_peer.py')
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
-DRIVERS = ('netapp-eic', 'in-tree', 'in-tree + tool')
+DRIVERS = ('netapp-eic', 'netapp-eic minimal', 'in-tree', 'in-tree + tool')
 REFERENCES = ('bare REST File Copy', 'bare REST clone', 'bare copy + clone',
-              'cp + cp --reflink', 'cp --reflink', 'cp')
+              'cp + cp --reflink', 'cp --reflink', 'cp',
+              'host hash (sha512)')
 ROW = re.compile(r'^(?P<scenario>.*?) +(?P<label>%s) +(?P<median>\d+\.\d+) '
                  r'+(?P<min>\d+\.\d+) +(?P<max>\d+\.\d+) .* (?P<path>\S+)$'
                  % '|'.join(re.escape(label) for label in
@@ -33,12 +34,16 @@ ROW = re.compile(r'^(?P<scenario>.*?) +(?P<label>%s) +(?P<median>\d+\.\d+) '
                                    reverse=True)))
 #: The path each driver must take, by scenario (name up to the size).
 PATHS = {
-    'cold': ('file-copy', 'file-copy', 'copy-offload'),
-    'from': ('file-copy', 'file-copy', 'copy-offload'),
-    'warm': ('cache-clone',) * 3,
-    'direct': ('direct-clone',) * 3,
-    'storm': ('single-flight', 'file-copy', 'copy-offload'),
+    'cold': ('file-copy', 'file-copy', 'file-copy', 'copy-offload'),
+    'from': ('file-copy', 'file-copy', 'file-copy', 'copy-offload'),
+    'warm': ('cache-clone',) * 4,
+    'direct': ('direct-clone',) * 4,
+    'storm': ('single-flight', 'single-flight', 'file-copy', 'copy-offload'),
 }
+#: Scenarios only netapp-eic runs (a file verified by another host).
+EIC_ONLY = ('direct verified',)
+#: The references of each scenario kind.
+REFERENCE_ROWS = {'cold': 3}
 
 
 def _rows(stdout):
@@ -87,7 +92,10 @@ class BenchPeerQuickTest(testtools.TestCase):
         self.assertEqual(sorted(PATHS), kinds, out)
         for scenario, rows in table.items():
             expected = PATHS[scenario.split()[0]]
-            for label, path in zip(DRIVERS, expected, strict=True):
+            drivers = DRIVERS
+            if scenario.startswith(EIC_ONLY):
+                drivers, expected = DRIVERS[:2], expected[:2]
+            for label, path in zip(drivers, expected, strict=True):
                 self.assertIn(label, rows, '%s: no %s row' % (scenario,
                                                               label))
                 row = rows[label]
@@ -97,8 +105,12 @@ class BenchPeerQuickTest(testtools.TestCase):
                                      float(row['median']))
                 self.assertLessEqual(float(row['median']),
                                      float(row['max']))
-            # Each scenario also has its two references.
-            self.assertEqual(5, len(rows), scenario)
+            # Each scenario also has its references: the bare operation
+            # and cp (a verified direct clone only the bare clone), and
+            # for a cold create the host hash too.
+            references = 1 if scenario.startswith(EIC_ONLY) else \
+                REFERENCE_ROWS.get(scenario.split()[0], 2)
+            self.assertEqual(len(drivers) + references, len(rows), scenario)
         with open(png, 'rb') as chart:
             data = chart.read()
         self.assertEqual(PNG_MAGIC, data[:8])

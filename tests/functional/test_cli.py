@@ -97,7 +97,33 @@ def test_doctor_passes_on_the_simulator(stack, tmp_path):
     assert found['ONTAP version']['Detail'].startswith('ONTAP 9.14.1')
     assert found['Glance locations']['Result'] == 'warn'
     assert 'show_multiple_locations' in found['Glance locations']['Detail']
+    assert found['Glance FlexVols']['Result'] == 'ok'
+    assert 'of SVM vs0' in found['Glance FlexVols']['Detail']
+    # The simulator fingerprints files (an assumption about ONTAP, see
+    # doc/simulator-coverage.rst); a pool's small file is compared when the
+    # pools are mounted, else the check says it had none to read.
+    assert found['array fingerprints']['Result'] in ('ok', 'skip')
     assert_no_secret(stack, out, err)
+
+
+@pytest.mark.usefixtures('mounted')
+def test_doctor_array_fingerprints_ok_then_refused(stack, tmp_path):
+    conf = write_conf(stack, tmp_path)
+    # A small file in a pool for the check to fingerprint.
+    records.write(stack.share_dir(POOL_A), records.Record(
+        'probe', None, 'raw', 1, 1.0, 1.0, 'test', False))
+    status, out, err = run(conf, 'doctor', '-f', 'json')
+    check = rows(out)['array fingerprints']
+    assert check['Result'] == 'ok', check
+    assert 'sha256 images are checked by the array' in check['Detail']
+    stack.sim.add_fault(method='POST',
+                        path='/api/storage/snaplock/file-fingerprints',
+                        refuse='forbidden')
+    status, out, err = run(conf, 'doctor', '-f', 'json')
+    check = rows(out)['array fingerprints']
+    assert check['Result'] == 'warn', check
+    assert 'HTTP 403' in check['Detail']
+    assert status == 0
 
 
 def test_doctor_table_has_the_four_columns(stack, tmp_path):
@@ -310,7 +336,10 @@ def test_explain_download_with_reasons(stack, tmp_path):
         json.dump(meta, f)
     plan = explain(write_conf(stack, tmp_path), '--image-meta', path,
                    '--pool', POOL_B, '--size', '2')
-    assert list(plan) == [POOL_B]
+    assert list(plan) == [POOL_B, '(image)']
+    [(_order, path, decision, detail)] = plan['(image)']
+    assert (path, decision) == ('content check', 'planned')
+    assert detail.startswith('a verification record of the Glance file')
     assert tried(plan, POOL_B) == ['download']
     details = ' '.join(row[3] for row in plan[POOL_B])
     assert "unsupported scheme 'http'" in details
@@ -373,3 +402,18 @@ def test_help_needs_no_configuration(args, capsys):
     assert main.main(['--config-file', '/nonexistent.conf'] + args) == 0
     out = capsys.readouterr().out
     assert 'usage:' in out
+
+
+def test_explain_names_the_glance_flexvol_and_why(stack, tmp_path):
+    image_id = add_image(stack, stack.image_service, tmp_path, 35)
+    plan = explain(write_conf(stack, tmp_path), '--image-meta',
+                   meta_file(stack.image_service, image_id, tmp_path),
+                   '--pool', POOL_A)
+    [(_order, path, decision, detail)] = plan['(Glance)']
+    assert path == 'Glance FlexVol vol_glance'
+    # explain mounts nothing: the FlexVol is used where cinder-volume
+    # mounted it, else said to be not mounted.
+    assert decision in ('mounted', 'not mounted')
+    assert detail.startswith('127.0.0.1:/vol_glance: ')
+    if decision == 'not mounted':
+        assert 'this command changes nothing' in detail

@@ -14,8 +14,8 @@ from netapp_eic_testing import demo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-PATHS = ['direct-clone', 'cache-clone', 'file-copy', 'file-copy',
-         'cache-clone', 'file-copy', 'copy-offload', 'download',
+PATHS = ['direct-clone', 'cache-clone', 'direct-clone', 'file-copy',
+         'file-copy', 'cache-clone', 'file-copy', 'copy-offload', 'download',
          'cache-clone']
 
 
@@ -37,7 +37,11 @@ def test_demo_prints_the_table_and_legend_only(tmp_path):
     rows = lines[header + 1:header + 1 + len(PATHS)]
     assert [row.split()[-1] for row in rows] == ['ok'] * len(PATHS)
     assert [re.split(r'\s{2,}', row)[1] for row in rows] == PATHS
-    assert 'qcow2 conversion' in rows[3]
+    assert 'qcow2 conversion' in rows[4]
+    # The sha256 image: checked by ONTAP's fingerprint, no host byte; the
+    # sha512 one hashed on the host.
+    assert rows[2].split()[-2] == '0'
+    assert rows[0].split()[-2] == str(4 * 1024 * 1024)
     conf = out_dir / 'cinder.conf'
     log = out_dir / 'netapp-eic-demo.log'
     assert 'cinder.conf  %s' % conf in result.stdout
@@ -50,7 +54,9 @@ def test_demo_prints_the_table_and_legend_only(tmp_path):
     # netapp-eic doctor passed on the demo's backend, explain ran.
     assert '| ONTAP credentials' in result.stdout
     assert '| fail ' not in result.stdout
-    assert '| cache-clone  | try' in result.stdout
+    assert re.search(r'\| cache-clone +\| try', result.stdout)
+    # explain says how the image's bytes would be checked.
+    assert re.search(r'\| content check +\| planned', result.stdout)
 
 
 def test_each_run_gets_a_new_private_directory(tmp_path):

@@ -43,7 +43,7 @@ def test_content_id(meta, expected):
 
 
 def test_round_trip(tmp_path):
-    record = records.Record(**GOOD)
+    record = records.Record(**dict(GOOD, version=records.VERSION))
     records.write(str(tmp_path), record)
     assert records.read(str(tmp_path / records.record_name('i1')),
                         'i1') == record
@@ -69,7 +69,7 @@ HOSTILE = [
     (json.dumps(dict(GOOD, size=True)).encode(), 'size has a wrong type'),
     (json.dumps(dict(GOOD, verified=1)).encode(), 'verified has a wrong'),
     (json.dumps(dict(GOOD, image_id='other')).encode(), 'names image'),
-    (json.dumps(dict(GOOD, version=2)).encode(), 'version'),
+    (json.dumps(dict(GOOD, version=3)).encode(), 'version'),
     (json.dumps(dict(GOOD, size=-1)).encode(), 'negative'),
     (b'\xff\xfe garbage', 'not JSON'),
 ]
@@ -95,3 +95,14 @@ def test_record_that_is_a_fifo_is_invalid_without_blocking(tmp_path):
     os.mkfifo(tmp_path / 'record')
     with pytest.raises(records.InvalidRecord, match='not a regular file'):
         records.read(str(tmp_path / 'record'), 'i1')
+
+
+def test_version_2_says_how_the_bytes_were_verified_and_1_is_read():
+    now = dict(GOOD, version=2, verified_by='array sha256 of the cloned file')
+    record = records.parse(json.dumps(now).encode(), 'i1')
+    assert record.verified_by == 'array sha256 of the cloned file'
+    assert records.parse(record.dumps().encode(), 'i1') == record
+    old = records.parse(json.dumps(GOOD).encode(), 'i1')
+    assert (old.verified_by, old.version) == ('', records.VERSION)
+    with pytest.raises(records.InvalidRecord, match='keys'):
+        records.parse(json.dumps(dict(GOOD, verified_by='x')).encode(), 'i1')

@@ -24,7 +24,6 @@ import pytest
 
 from netapp_eic import ontap as client_mod
 from netapp_eic.core import engine as engine_mod
-from netapp_eic.core import verifications
 from netapp_eic.core.types import Route, Settings
 from tests.unit.core import fakes
 from tests.unit.core.helpers import (IMAGE_SIZE, POOL_A, POOL_B, add_image,
@@ -303,7 +302,8 @@ def test_glance_flexvol_of_a_pool_svm_is_mounted_and_hashed_during_copy(
     image_id, image_digest = add_image(glance_remote, tmp_path)
     outcome = eng.create(request(glance_remote, image_id))
     assert outcome.path is Route.FILE_COPY
-    assert outcome.verified == 'host sha512 of the Glance file, during the copy'
+    assert outcome.verified == ('host sha512 of the Glance file, during '
+                                'the copy')
     assert outcome.host_bytes == IMAGE_SIZE
     assert digest(outcome.volume_file) == image_digest
     assert host.image_shares() == ['127.0.0.1:/vol_glance']
@@ -331,3 +331,18 @@ def test_glance_flexvols_are_not_mounted_when_the_option_is_off(
     outcome = engine.create(request(glance_remote, image_id))
     assert host.image_shares() == []
     assert outcome.verified == 'host sha512 of the copied file'
+
+
+def test_maintenance_removes_records_of_changed_or_gone_files(
+        engine, sim, glance_local, tmp_path):
+    kept, _ = add_image(glance_local, tmp_path, seed=1)
+    changed, _ = add_image(glance_local, tmp_path, seed=2)
+    gone, _ = add_image(glance_local, tmp_path, seed=3)
+    for n, image_id in enumerate((kept, changed, gone)):
+        engine.create(request(glance_local, image_id, name='volume-%d' % n))
+    rename_over(glance_local.image_path(changed))
+    os.unlink(glance_local.image_path(gone))
+    engine.maintain(max_temp_age=3600)
+    assert len(verification_records(sim, kept)) == 1
+    assert verification_records(sim, changed) == []
+    assert verification_records(sim, gone) == []
