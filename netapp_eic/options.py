@@ -69,9 +69,10 @@ eic_opts: list[cfg.Opt] = [
                      '(``img-cache-<image id>``, the same names as the '
                      'upstream NetApp driver) so that later volumes from the '
                      'same image are created by a file clone. Entries are '
-                     'evicted least recently used first when a budget '
-                     '(netapp_eic_cache_max_entries, '
-                     'netapp_eic_cache_max_size_gb) is exceeded or the '
+                     'evicted (netapp_eic_cache_eviction_policy) when a '
+                     'budget (netapp_eic_cache_max_entries, '
+                     'netapp_eic_cache_max_size_gb, '
+                     'netapp_eic_cache_max_percent) is exceeded or the '
                      'FlexVol\'s free space falls below '
                      'thres_avl_size_perc_start percent (until '
                      'thres_avl_size_perc_stop percent is free), after each '
@@ -87,6 +88,28 @@ eic_opts: list[cfg.Opt] = [
                  min=0.0,
                  help='Most space, in GiB, the image cache entries of a '
                       'FlexVol may allocate; 0 means no limit.'),
+    cfg.IntOpt('netapp_eic_cache_max_percent',
+               default=20,
+               min=0,
+               max=100,
+               help='Most space the image cache entries of a FlexVol may '
+                    'allocate, in percent of the FlexVol\'s size (the '
+                    'smaller of this and netapp_eic_cache_max_size_gb '
+                    'applies); 0 means no limit.'),
+    cfg.StrOpt('netapp_eic_cache_eviction_policy',
+               default='gdsf',
+               choices=[('gdsf', 'least value per byte first: uses, aged '
+                                 'by netapp_eic_cache_half_life_hours, times '
+                                 'the cost of a miss over the bytes held'),
+                        ('lru', 'least recently used first')],
+               help='Which image cache entries are evicted first when a '
+                    'budget is exceeded.'),
+    cfg.FloatOpt('netapp_eic_cache_half_life_hours',
+                 default=12.0,
+                 min=0.0,
+                 help='With netapp_eic_cache_eviction_policy = gdsf: how '
+                      'long, in hours, before a use of an entry counts half '
+                      'as much. 0 makes gdsf least recently used.'),
     cfg.BoolOpt('netapp_eic_convert_images',
                 default=True,
                 help='Convert a non-raw image (qcow2) to raw once per image '

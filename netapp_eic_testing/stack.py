@@ -22,6 +22,7 @@ from netapp_eic_testing import cinder as cinder_mod
 from netapp_eic_testing import dataroot as dataroot_mod
 from netapp_eic_testing import glance as glance_mod
 from netapp_eic_testing import nfs as nfs_mod
+from netapp_eic_testing import simproc
 
 BACKEND = cinder_mod.BACKEND
 DEFAULT_SHARES = cinder_mod.DEFAULT_SHARES
@@ -44,11 +45,16 @@ class Stack:
         when None.
     :param want_reflink: False forces a plain data root (clones by copy).
     :param location_style: how ``image_service`` reports locations.
+    :param sim_process: run the simulator in a process of its own
+        (:mod:`netapp_eic_testing.simproc`): this process's reads are then
+        the host's alone. Its faults, request log and state are then not
+        reachable as Python objects.
     """
 
     def __init__(self, base_dir=None, want_reflink=True,
                  size_bytes=16 * units.Gi, topology=None, seed=None,
-                 location_style=glance_mod.LOCATION_FILE):
+                 location_style=glance_mod.LOCATION_FILE, sim_process=False):
+        self.sim_process = sim_process
         self._own_base = base_dir is None
         self.base_dir = base_dir or tempfile.mkdtemp(prefix='netapp-eic-')
         self.want_reflink = want_reflink
@@ -68,9 +74,15 @@ class Stack:
         try:
             self.dataroot = self._exit.enter_context(dataroot_mod.DataRoot(
                 self.base_dir, self.size_bytes, self.want_reflink))
-            self.sim = self._exit.enter_context(Simulator(
-                topology=self.topology, seed=self.seed,
-                data_root=os.path.join(self.dataroot.path, 'data')))
+            data_root = os.path.join(self.dataroot.path, 'data')
+            if self.sim_process:
+                os.makedirs(data_root, exist_ok=True)
+                self.sim = self._exit.enter_context(simproc.SimulatorProcess(
+                    data_root, self.topology, self.seed))
+            else:
+                self.sim = self._exit.enter_context(Simulator(
+                    topology=self.topology, seed=self.seed,
+                    data_root=data_root))
             self.mount_point_base = os.path.join(self.base_dir, 'mnt')
             self.mounts = self._exit.enter_context(nfs_mod.NfsMounts(
                 self.sim.shares, self.mount_point_base))

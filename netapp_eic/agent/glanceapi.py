@@ -50,10 +50,6 @@ class GlanceApi:
                  ) -> Location:
         """``(direct_url, locations)`` as Cinder would get them."""
         status, body = self._get('/v2/images/%s/locations' % image_id)
-        if status >= 500:
-            raise GlanceUnavailable('Glance answered HTTP %d for the '
-                                    'locations of image %s' % (status,
-                                                               image_id))
         return glance_cmd.location_of(meta, body if status == 200 else None)
 
     def images(self, updated_after: datetime.datetime | None = None,
@@ -61,7 +57,9 @@ class GlanceApi:
                ) -> collections.abc.Iterator[dict[str, typing.Any]]:
         """Every image visible to the agent (``status``, updated after
         ``updated_after`` when given), page by page."""
-        query: dict[str, str] = {'limit': str(PAGE),
+        # visibility=all: community images too (Glance leaves them out of
+        # a listing that does not ask for them).
+        query: dict[str, str] = {'limit': str(PAGE), 'visibility': 'all',
                                  'sort_key': 'updated_at',
                                  'sort_dir': 'asc'}
         if status:

@@ -51,10 +51,18 @@ class CacheHost(localhost.LocalHost):
     locks (the lock store cinder-volume uses)."""
 
     def __init__(self, backend: base.Backend) -> None:
-        view = base.MountHost(backend)
-        shares = {share: view.mount_point(share)
-                  for share in backend.shares()}
-        super().__init__(shares, view.mounted_shares())
+        self._view = base.MountHost(backend)
+        shares = {share: self._view.mount_point(share)
+                  for share in backend.shares() + backend.image_shares()}
+        super().__init__(shares, self._view.mounted_shares(),
+                         self._view.image_shares())
+
+    def mount_image_share(self, share: str) -> None:
+        """Use a Glance FlexVol where cinder-volume mounted it on this
+        host (os-brick's mount point); nothing is mounted here."""
+        self._view.mount_image_share(share)
+        self.shares.setdefault(share, self._view.mount_point(share))
+        super().mount_image_share(share)
 
     def lock_object(self, name: str) -> typing.Any:
         """Cinder's coordinator lock named ``name``."""

@@ -1,11 +1,14 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Doctor checks of this host and of cinder.conf: driver and Cinder
 release, the shares file and mounts, the coordination backend, Glance
-location access, and what each pool's image cache holds."""
+location access, whether Glance's notifications reach the agent, and what
+each pool's image cache holds."""
 
+import datetime
 import os
 import urllib.parse
 
+from netapp_eic.agent import agentstate
 from netapp_eic.cmd import base
 from netapp_eic.cmd.base import Backend
 from netapp_eic.cmd import checks
@@ -143,3 +146,47 @@ def ca_environment() -> list[Check]:
             name, value), 'make sure cinder-volume\'s environment does not '
         'set it') for name, value in sorted(
             base.ignored_environment.items())]
+
+
+NOTIFICATIONS_ACTION = ('in glance-api.conf set '
+                        '[oslo_messaging_notifications] driver = messagingv2 '
+                        'and the transport_url the agent listens on '
+                        '(netapp_eic_agent_transport_url)')
+
+
+def agent_notifications(backend: Backend) -> Check:
+    """Whether ``netapp-eic agent`` runs here and Glance's notifications
+    reach its listener pool (from the state the agent writes)."""
+    name = 'agent notifications'
+    path = agentstate.state_file(backend.conf.state_path, backend.name)
+    found = agentstate.load(path)
+    if found is None:
+        return checks.skip(name, 'netapp-eic agent has not run on this '
+                                 'host (no %s)' % path)
+    if not agentstate.running(found):
+        return checks.warn(name, 'netapp-eic agent is not running (last '
+                           'state in %s)' % path, 'systemctl start '
+                           'netapp-eic-agent')
+    pool = found.listener_pool
+    if not found.connected:
+        return checks.warn(name, 'the agent is not connected to the '
+                           'notification transport (listener pool %s)'
+                           % pool, 'see the agent\'s log; check '
+                           'netapp_eic_agent_transport_url')
+    if found.last_event:
+        return checks.ok(name, 'listener pool %s: last notification %s of '
+                         'image %s at %s' % (
+                             pool, found.last_event_type,
+                             found.last_event_image, _when(found.last_event)))
+    if found.missed_by_notifications:
+        return checks.warn(name, 'no Glance notification reached listener '
+                           'pool %s; the reconcile caught up %d image(s) '
+                           'instead' % (pool, found.missed_by_notifications),
+                           NOTIFICATIONS_ACTION)
+    return checks.ok(name, 'listening in pool %s; no image event since the '
+                     'agent started' % pool)
+
+
+def _when(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(
+        timestamp, datetime.timezone.utc).isoformat(timespec='seconds')

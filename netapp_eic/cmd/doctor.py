@@ -23,7 +23,8 @@ COLUMNS = ('Check', 'Result', 'Detail', 'Action')
 
 class Doctor(base.EicLister):
     """Check a backend: ONTAP, TLS, credentials, shares, mounts, copy
-    offload, coordination, Glance locations and the image caches."""
+    offload, coordination, the agent's notifications, Glance locations and
+    the image caches."""
 
     def take_action(self, parsed_args: argparse.Namespace
                     ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
@@ -46,6 +47,7 @@ def run_checks(backend: base.Backend
     mounted = backend_mod.mounted_paths()
     yield from checks_host.mounts(backend, shares, mounted)
     yield checks_host.coordination(backend)
+    yield checks_host.agent_notifications(backend)
     yield checks_host.glance_locations(backend)
     yield from checks_host.cache_usage(backend, shares, mounted)
 

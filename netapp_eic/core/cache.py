@@ -54,6 +54,16 @@ class Lookup:
 
 
 @dataclasses.dataclass(frozen=True)
+class Listing:
+    """The cache's names in a FlexVol root, from one listing."""
+
+    #: ``{image id: {'entry', 'record'}}`` (see :func:`records.names`).
+    names: dict[str, set[str]]
+    #: ``{image id: [(lease name, expiry)]}``.
+    leases: dict[str, list[tuple[str, float]]]
+
+
+@dataclasses.dataclass(frozen=True)
 class Entry:
     """An entry as listed, for eviction and ``cache list``."""
 
@@ -106,6 +116,25 @@ class ImageCache:
             return Lookup(CacheState.STALE, 'cache entry in FlexVol %s %s' %
                           (self.flexvol, problem), record, st.st_size)
         return Lookup(CacheState.FRESH, '', record, st.st_size)
+
+    def stamp(self) -> tuple[int, int]:
+        """The FlexVol root's modification time (nanoseconds) and inode:
+        it moves whenever a name is added, removed or renamed there."""
+        st = os.stat(self.mount_dir)
+        return st.st_mtime_ns, st.st_ino
+
+    def listing(self) -> Listing:
+        """The entries', records' and leases' names, one listing."""
+        names = os.listdir(self.mount_dir)
+        leases: dict[str, list[tuple[str, float]]] = {}
+        lease_start = len('.' + records.ENTRY_PREFIX)
+        for name in names:
+            mark = name.rfind(records.LEASE_MARK)
+            if mark > lease_start and name.startswith(
+                    '.' + records.ENTRY_PREFIX):
+                leases.setdefault(name[lease_start:mark], []).append(
+                    (name, _expiry(name[mark + len(records.LEASE_MARK):])))
+        return Listing(records.names(names), leases)
 
     def entries(self) -> list[Entry]:
         """Every entry of the FlexVol, records read (nothing changed)."""
@@ -213,10 +242,13 @@ class ImageCache:
         return [name for name, expiry in self._leases(image_id)
                 if expiry > now]
 
-    def expire_leases(self, image_id: str, now: float) -> list[str]:
-        """Remove leases that expired by ``now`` (their reader died)."""
-        gone = [name for name, expiry in self._leases(image_id)
-                if expiry <= now]
+    def expire_leases(self, image_id: str, now: float,
+                      leases: list[tuple[str, float]] | None = None
+                      ) -> list[str]:
+        """Remove leases that expired by ``now`` (their reader died);
+        ``leases`` as a :meth:`listing` found them, else listed now."""
+        listed = self._leases(image_id) if leases is None else leases
+        gone = [name for name, expiry in listed if expiry <= now]
         for name in gone:
             self._unlink(name)
         return gone
@@ -226,10 +258,15 @@ class ImageCache:
         leases = []
         for name in os.listdir(self.mount_dir):
             if name.startswith(prefix):
-                expiry = name[len(prefix):].split('-', 1)[0]
-                leases.append((name, float(expiry) if expiry.isdigit()
-                               else 0.0))
+                leases.append((name, _expiry(name[len(prefix):])))
         return leases
+
+
+def _expiry(tail: str) -> float:
+    """The expiry of a lease from its name's tail (``<expiry>-<uuid>``);
+    0 (expired) when unreadable."""
+    expiry = tail.split('-', 1)[0]
+    return float(expiry) if expiry.isdigit() else 0.0
 
 
 def _record_problem(record: records.Record, content: str | None, size: int,

@@ -179,27 +179,17 @@ class Engine:
                                     image_meta, image_size)
 
     def pool_report(self, share: str, max_images: int) -> dict[str, object]:
-        """What the scheduler may know of a pool's cache: the images it
-        holds a servable entry for (most recently used first, at most
-        ``max_images``), their count and bytes, whether the pool is over a
-        budget or short of space (then placement must not favour it), and
-        the images seen with their Glance file in its FlexVol (a direct
-        clone of them is possible there), most recently seen first."""
+        """What the scheduler may know of a pool's cache (see
+        :meth:`CacheManager.report <netapp_eic.core.cachemanager.
+        CacheManager.report>`: at most ``max_images`` image ids, from the
+        pool's index, not a listing), and the images seen with their Glance
+        file in its FlexVol (a direct clone of them is possible there),
+        most recently seen first."""
         pool = self.pools.get(share)
-        manager = self._cache
-        entries = [e for e in pool.cache.entries() if e.record is not None
-                   and manager.servable(e.record)]
-        entries.sort(key=lambda e: e.last_used, reverse=True)
-        return {
-            'netapp_eic_cached_images': [e.image_id for e in
-                                         entries[:max_images]],
-            'netapp_eic_cached_image_count': len(entries),
-            'netapp_eic_cache_bytes': sum(e.allocated for e in entries),
-            'netapp_eic_cache_pressure': manager.under_pressure(pool),
-            'netapp_eic_direct_clone_images':
-                self._facts.local_images.recent(pool.flexvol.uuid,
-                                                max_images),
-        }
+        report = self._cache.report(pool, max_images)
+        report['netapp_eic_direct_clone_images'] = \
+            self._facts.local_images.recent(pool.flexvol.uuid, max_images)
+        return report
 
     def cache_entries(self, share: str) -> list[cache.Entry]:
         """The cache entries of a pool, most recently used first."""
@@ -216,10 +206,9 @@ class Engine:
         manager = self._cache
         if image_id is None and older_than is None:
             return manager.evict(pool)
-        ids = ([image_id] if image_id is not None else
-               [e.image_id for e in pool.cache.entries()])
         cutoff = None if older_than is None else time.time() - older_than
-        return manager.evict_images(pool, ids, cutoff)
+        return manager.evict_images(
+            pool, None if image_id is None else [image_id], cutoff)
 
     def maintain(self, max_temp_age: float) -> dict[str, list[str]]:
         """The periodic cache task of every mounted pool: evict down to

@@ -1,26 +1,59 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""Which cache entries to evict: least recently used first, pure.
+"""Which cache entries to evict, in which order, under which budget; pure.
 
-Three bounds per FlexVol, any of which triggers eviction: the number of
+The order is the policy's (``netapp_eic_cache_eviction_policy``):
+
+* ``lru``: least recently used first.
+* ``gdsf``: least value per byte held first, Greedy-Dual-Size-Frequency's
+  value (hits times the cost of a miss over the bytes the entry holds)
+  with the hits aged by a half-life (``netapp_eic_cache_half_life_hours``)
+  instead of GDSF's inflation clock: a use counts half as much one
+  half-life later. A miss costs a File Copy of the entry's bytes plus a
+  fixed part (:data:`MISS_FIXED_BYTES`: the job, the publish, the first
+  clone), so a 1 GiB image is worth up to twice its bytes and a 40 GiB one
+  about its bytes: what an entry saves per byte is how often it is used.
+  A one-off 40 GiB image, used once, goes before a 1 GiB image used every
+  hour; LRU would keep it for as long as forty such images.
+
+:func:`priority` folds the aged hits into one number that does not
+change with time (seconds: the last use moved later by one half-life per
+doubling of the value), so the order of the entries is a sort.
+
+Four bounds per FlexVol, any of which triggers eviction: the number of
 entries (``netapp_eic_cache_max_entries``), their total size
-(``netapp_eic_cache_max_size_gb``) and the FlexVol's free space (the parent
-driver's ``thres_avl_size_perc_start``/``stop``: below *start* percent
-free, entries go until *stop* percent is free again or the cache is
-empty). Entry sizes are the bytes each file allocates; blocks a volume
-cloned from an entry still shares are not freed by evicting it, so the
-free-space estimate is an upper bound and the next run corrects it.
+(``netapp_eic_cache_max_size_gb``, and ``netapp_eic_cache_max_percent`` of
+the FlexVol's size) and the FlexVol's free space (the parent driver's
+``thres_avl_size_perc_start``/``stop``: below *start* percent free,
+entries go until *stop* percent is free again or the cache is empty).
+Entry sizes are the bytes each file allocates; blocks a volume cloned from
+an entry still shares are not freed by evicting it, so the free-space
+estimate is an upper bound and the next run corrects it.
 """
 
 import collections.abc
 import dataclasses
+import enum
+import math
 import typing
 
 from netapp_eic.core.types import Settings
 
+#: The fixed part of a miss's cost, in bytes copied.
+MISS_FIXED_BYTES = 1024 ** 3
+#: The least size an entry is valued at (an empty file holds a block).
+_BLOCK = 4096
+
+
+class Policy(str, enum.Enum):
+    """The eviction order (``netapp_eic_cache_eviction_policy``)."""
+
+    LRU = 'lru'
+    GDSF = 'gdsf'
+
 
 class Candidate(typing.Protocol):
-    """An entry as eviction sees it (:class:`~netapp_eic.core.cache.Entry`
-    is one)."""
+    """An entry as eviction sees it (the cache manager's index entries
+    are ones)."""
 
     @property
     def image_id(self) -> str: ...
@@ -30,6 +63,9 @@ class Candidate(typing.Protocol):
 
     @property
     def last_used(self) -> float: ...
+
+    @property
+    def hits(self) -> float: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,25 +79,85 @@ class Space:
 C = typing.TypeVar('C', bound=Candidate)
 
 
+def used_again(hits: float, last_used: float, now: float,
+               half_life: float) -> float:
+    """The aged hits of an entry used once more at ``now``: its hits
+    halved for every ``half_life`` seconds since ``last_used``, plus one
+    (a clock that went back ages nothing)."""
+    if half_life <= 0:
+        return hits + 1
+    age = max(0.0, now - last_used)
+    return hits * math.pow(2.0, -age / half_life) + 1
+
+
+def priority(entry: Candidate, policy: Policy, half_life: float) -> float:
+    """The entry's rank, lowest evicted first: its last use for ``lru``;
+    for ``gdsf`` its last use plus ``half_life`` per doubling of its value
+    per byte (aged hits times the cost of a miss over the bytes held)."""
+    if policy is Policy.LRU or half_life <= 0:
+        return entry.last_used
+    held = max(entry.allocated, _BLOCK)
+    value = max(entry.hits, 1e-9) * (held + MISS_FIXED_BYTES) / held
+    return entry.last_used + half_life * math.log2(value)
+
+
+def policy_of(budget: Settings) -> Policy:
+    """The settings' policy (an unknown name is LRU's)."""
+    try:
+        return Policy(budget.cache_eviction_policy)
+    except ValueError:
+        return Policy.LRU
+
+
+def order(entries: collections.abc.Iterable[C], budget: Settings) -> list[C]:
+    """``entries`` in eviction order (ties by image id)."""
+    policy = policy_of(budget)
+    half_life = budget.cache_half_life
+    return sorted(entries, key=lambda e: (priority(e, policy, half_life),
+                                          e.image_id))
+
+
+def byte_budget(budget: Settings, space: Space | None) -> int:
+    """The most bytes the entries may allocate (0: no bound):
+    ``cache_max_bytes`` and ``cache_max_percent`` of the FlexVol, the
+    smaller; the percentage counts only when the size is known."""
+    bounds = [budget.cache_max_bytes] if budget.cache_max_bytes else []
+    if budget.cache_max_percent and space is not None and space.total > 0:
+        bounds.append(space.total * budget.cache_max_percent // 100)
+    return min(bounds) if bounds else 0
+
+
+def over_budget(count: int, used: int, budget: Settings,
+                space: Space | None) -> bool:
+    """Whether ``count`` entries allocating ``used`` bytes break a bound
+    of ``budget`` (or the FlexVol is short of free space)."""
+    limit = byte_budget(budget, space)
+    return bool((budget.cache_max_entries and
+                 count > budget.cache_max_entries) or
+                (limit and used > limit) or _under_pressure(space, budget))
+
+
 def victims(entries: collections.abc.Sequence[C], budget: Settings,
             space: Space | None = None,
             keep: collections.abc.Container[str] = ()) -> list[C]:
     """The entries to evict, in order, so that every bound of ``budget``
-    (``cache_max_entries``, ``cache_max_bytes``, ``space_*_percent``; 0
-    disables one) holds. ``keep`` names entries that must stay (just
-    published).
+    (``cache_max_entries``, ``cache_max_bytes``, ``cache_max_percent``,
+    ``space_*_percent``; 0 disables one) holds. ``keep`` names entries
+    that must stay (just published, or found in use).
     """
-    order = sorted((e for e in entries if e.image_id not in keep),
-                   key=lambda e: (e.last_used, e.image_id))
     count = len(entries)
     used = sum(e.allocated for e in entries)
+    limit = byte_budget(budget, space)
     free = space.available if space else 0
     pressure = _under_pressure(space, budget)
     chosen: list[C] = []
-    for entry in order:
+    if not over_budget(count, used, budget, space):
+        return chosen
+    for entry in order((e for e in entries if e.image_id not in keep),
+                       budget):
         over_count = budget.cache_max_entries and (
             count > budget.cache_max_entries)
-        over_size = budget.cache_max_bytes and used > budget.cache_max_bytes
+        over_size = limit and used > limit
         short = pressure and space is not None and (
             free * 100 < budget.space_stop_percent * space.total)
         if not (over_count or over_size or short):

@@ -128,8 +128,14 @@ class Settings:
     #: Budgets per FlexVol; 0 means unlimited.
     cache_max_entries: int = 0
     cache_max_bytes: int = 0
+    #: Budget per FlexVol as a percentage of its size; 0 means unlimited.
+    cache_max_percent: int = 0
+    #: Which entries go first (:class:`netapp_eic.core.eviction.Policy`),
+    #: and the half-life, seconds, of a use in ``gdsf``'s value.
+    cache_eviction_policy: str = 'gdsf'
+    cache_half_life: float = 12 * 3600.0
     #: Free space (percent of the FlexVol) below which entries are evicted
-    #: (least recently used first) until it is back above the stop value.
+    #: (in the policy's order) until it is back above the stop value.
     space_start_percent: int = 20
     space_stop_percent: int = 60
     convert_images: bool = True

@@ -18,6 +18,9 @@ Two ways for Cinder to get those locations, one per :data:`MODES` entry:
 * ``legacy``: ``show_multiple_locations`` and ``show_image_direct_url``,
   the locations API left at its default policy (Cinder gets a 403 there
   and falls back to the image record).
+
+With ``notification_url``, Glance sends its notifications there
+(``messagingv2``), as an operator enables them for ``netapp-eic agent``.
 """
 
 import json
@@ -52,11 +55,17 @@ class Glance:
     """glance-api on ``url`` once started."""
 
     def __init__(self, run_dir: str, venv: str, stores: list[Store],
-                 mode: str = MODE_API):
+                 mode: str = MODE_API,
+                 notification_url: str | None = None):
         self.run_dir = run_dir
         self.venv = venv
         self.stores = stores
         self.mode = mode
+        #: Where Glance sends its notifications (oslo.messaging
+        #: ``messagingv2``, exchange ``glance``, topic ``notifications``):
+        #: the stack's RabbitMQ, for ``netapp-eic agent``. None: none sent
+        #: (Glance's default, ``noop``).
+        self.notification_url = notification_url
         self.port = procs.free_port()
         self.etc = os.path.join(run_dir, 'etc', 'glance')
         self.data = os.path.join(run_dir, 'glance')
@@ -121,6 +130,10 @@ class Glance:
             'enforce_new_defaults = False',
             'policy_file = %s' % policy,
         ]
+        if self.notification_url:
+            lines += ['[oslo_messaging_notifications]',
+                      'driver = messagingv2',
+                      'transport_url = %s' % self.notification_url]
         for store in self.stores:
             os.makedirs(store.datadir, exist_ok=True)
             lines += ['[%s]' % store.name,

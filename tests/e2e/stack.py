@@ -117,8 +117,9 @@ class E2EStack:
 
     def _configure(self) -> None:
         self.rabbit = rabbit.RabbitMQ(self.run_dir)
-        self.glance = glance_svc.Glance(self.run_dir, self.venv,
-                                        self._stores())
+        self.glance = glance_svc.Glance(
+            self.run_dir, self.venv, self._stores(),
+            notification_url=self.rabbit.transport_url)
         self.glance.configure()
         netapp = self.storage.netapp_options()
         backends = [

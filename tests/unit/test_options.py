@@ -34,6 +34,17 @@ EXPECTED = {
     'netapp_eic_copyoffload_breaker_seconds': 300,
     'netapp_eic_copyoffload_breaker_max_seconds': 3600,
     'netapp_eic_create_svm_peers': False,
+    'netapp_eic_agent_images': 'all',
+    'netapp_eic_agent_image_mark': 'netapp_eic_warm',
+    'netapp_eic_agent_private_owners': [],
+    'netapp_eic_agent_pools': [],
+    'netapp_eic_agent_pool_count': 0,
+    'netapp_eic_agent_parallel_copies': 2,
+    'netapp_eic_agent_max_gb_per_hour': 0.0,
+    'netapp_eic_agent_reconcile_interval': 600,
+    'netapp_eic_agent_transport_url': None,
+    'netapp_eic_agent_topics': ['notifications'],
+    'netapp_eic_agent_listener_pool': 'netapp-eic-agent',
 }
 SCHEDULER = {'netapp_eic_image_cache_weight_multiplier': 2.0}
 PARENT_OPTS = ('netapp_copyoffload_tool_path', 'thres_avl_size_perc_start',

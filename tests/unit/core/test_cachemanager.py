@@ -142,10 +142,11 @@ def test_eviction_rechecks_last_use(engine, sim, glance_local, tmp_path):
     image_id, _ = add_image(glance_local, tmp_path)
     engine.create(request(glance_local, image_id))
     dest = engine.pools.get(POOL_A)
-    [listed] = dest.cache.entries()
+    [listed] = manager(engine).sync(dest).entries()
     engine.create(request(glance_local, image_id, name='volume-2'))
     assert not manager(engine)._evict_one(dest, listed)
-    assert dest.cache.lookup(image_id, listed.record.content).state is \
+    [entry] = dest.cache.entries()
+    assert dest.cache.lookup(image_id, entry.record.content).state is \
         CacheState.FRESH
 
 

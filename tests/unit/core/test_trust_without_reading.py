@@ -25,6 +25,7 @@ import pytest
 from netapp_eic import ontap as client_mod
 from netapp_eic.core import engine as engine_mod
 from netapp_eic.core.types import Route, Settings
+from netapp_eic_testing import glance as glance_mod
 from tests.unit.core import fakes
 from tests.unit.core.helpers import (IMAGE_SIZE, POOL_A, POOL_B, add_image,
                                      digest, glance_on, leftovers, new_files,
@@ -346,3 +347,20 @@ def test_maintenance_removes_records_of_changed_or_gone_files(
     assert len(verification_records(sim, kept)) == 1
     assert verification_records(sim, changed) == []
     assert verification_records(sim, gone) == []
+
+
+def test_an_export_of_another_cluster_is_never_mounted(client, host, sim,
+                                                       tmp_path):
+    eng = engine_mod.Engine(client, host, Settings(visibility_timeout=2.0))
+    # A Glance store whose locations name an NFS server that is no data
+    # LIF of this cluster (the files are local only so the stand-in can
+    # hash them).
+    store = tmp_path / 'other-cluster'
+    glance = glance_mod.FakeImageService(str(store / 'images'),
+                                         'nfs://192.0.2.55/vol_glance',
+                                         str(store))
+    image_id, _ = add_image(glance, tmp_path)
+    outcome = eng.create(request(glance, image_id))
+    assert outcome.path is Route.DOWNLOAD
+    assert host.image_shares() == []
+    assert eng.glance_mounts.report() == []
