@@ -26,7 +26,6 @@ import threading
 from oslo_log import log as logging
 
 from netapp_eic.core.context import Context
-from netapp_eic.core import native
 from netapp_eic.core import nofollow
 from netapp_eic.core import records
 from netapp_eic.core import verifications
@@ -110,9 +109,11 @@ class ArrayDigest(Pending):
         self._stop = threading.Event()
         self._result: ontap.Fingerprint | BaseException | None = None
         size = want.size or 0
-        self._thread = native.os_thread(
-            lambda: self._run(checker.settings.fingerprint_bound(size)),
-            'eic-fingerprint-%s' % request.image_id[:8])
+        # A thread of the process's kind (a green one under eventlet): it
+        # only talks to ONTAP, through sockets the process patched.
+        self._thread = threading.Thread(
+            target=self._run, args=(checker.settings.fingerprint_bound(size),),
+            name='eic-fingerprint-%s' % request.image_id[:8], daemon=True)
         self._thread.start()
 
     def _run(self, bound: float) -> None:

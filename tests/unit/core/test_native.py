@@ -151,3 +151,66 @@ def test_os_threads_and_queues_without_eventlet():
     thread.join()
     assert got == ['x']
     assert thread.daemon
+
+
+# The array's fingerprint under eventlet: a green thread of its own talks
+# to ONTAP (the simulator over HTTPS, in the parent) while the hub keeps
+# running; its digest is compared as a create would.
+_FINGERPRINT_CHILD = textwrap.dedent('''
+    import eventlet
+    eventlet.monkey_patch()
+    import json, sys, types
+    from netapp_ontap import host_connection
+    from netapp_eic import ontap
+    from netapp_eic.core import contentcheck
+    from netapp_eic.core.types import CreateRequest, Settings
+
+    spec = json.loads(sys.argv[1])
+    connection = host_connection.HostConnection(
+        spec['host'], spec['username'], spec['password'], port=spec['port'],
+        verify=spec['ca_file'])
+    client = ontap.OntapClient(connection, poll_initial_interval=0.01,
+                               poll_max_interval=0.05)
+    ctx = types.SimpleNamespace(client=client, settings=Settings())
+    checker = contentcheck.ContentChecker(ctx, None)
+    vol = client.resolve('127.0.0.1', '/vol_cinder_a/x').flexvol
+    request = CreateRequest('v', 'volume-v', 1, '', {
+        'id': 'img-1', 'os_hash_algo': 'sha256',
+        'os_hash_value': spec['digest'], 'size': spec['size']})
+    state = {'ticks': 0, 'done': False}
+
+    def ticker():
+        while not state['done']:
+            eventlet.sleep(0.005)
+            state['ticks'] += 1
+
+    eventlet.spawn(ticker)
+    pending = checker.start(request, vol, 'img', None, 'file')
+    verdict = pending.finish()
+    state['done'] = True
+    print(json.dumps({'how': verdict.how, 'host_bytes': verdict.host_bytes,
+                      'ticks': state['ticks']}))
+''')
+
+
+def test_array_fingerprint_under_eventlet(sim):
+    size = 64 * 1024 * 1024
+    data = os.urandom(1024) * (size // 1024)
+    with open(os.path.join(sim.shares['127.0.0.1:/vol_cinder_a'], 'img'),
+              'wb') as f:
+        f.write(data)
+    spec = {'host': sim.host, 'port': sim.port, 'username': sim.username,
+            'password': sim.password, 'ca_file': sim.ca_file, 'size': size,
+            'digest': hashlib.sha256(data).hexdigest()}
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop('OS_CINDER_DISABLE_EVENTLET_PATCHING', None)
+    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, '-c', _FINGERPRINT_CHILD, json.dumps(spec)],
+        capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report['how'] == 'array sha256 of the file'
+    assert report['host_bytes'] == 0
+    assert report['ticks'] >= 5, report
