@@ -60,7 +60,11 @@ size and its image part the image's bytes (a digest). Scenarios:
   driver instance of the same backend, host ``bench-host-b``) verified the
   file: its verification record spares the hash (netapp-eic only);
 * storm: ``--storm-creates`` parallel creates of one cold image, throttled;
-  netapp-eic must make exactly one File Copy.
+  netapp-eic must make exactly one File Copy;
+* agent: the first boot of a new image after ``netapp-eic agent`` warmed
+  it on Glance's ``image.activate`` (its warm of the image into the pool,
+  not timed): a cache clone; the in-tree drivers, without an agent, make
+  their cold create.
 
 References, measured in the same interleaved runs: the bare ONTAP operation
 (one REST POST with ``return_timeout``, see ``peer_refs``), the host hash
@@ -74,7 +78,7 @@ calls included), File Copies (and copy offloads) per create or per storm,
 the path. The chart goes to ``--png``.
 
     python benchmarks/bench_peer.py [--quick] [--runs N] [--sizes 256,1024]
-        [--scenarios cold,other,warm,direct,storm]
+        [--scenarios cold,other,warm,direct,storm,agent]
         [--png doc/bench_peer.png]
 """
 
@@ -101,7 +105,7 @@ import peer_report  # noqa: E402
 import peer_scenarios  # noqa: E402
 import peer_stack  # noqa: E402
 
-SCENARIOS = ('cold', 'other', 'warm', 'direct', 'storm')
+SCENARIOS = ('cold', 'other', 'warm', 'direct', 'storm', 'agent')
 DEFAULT_PNG = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'doc', 'bench_peer.png')
 QUICK = {'sizes': [4], 'throttle_mibps': 0, 'warm_mib': 4,
@@ -232,6 +236,9 @@ def run(args, stack, cinder, workdir):
             results += scenarios.direct(size, runs or 5)
         for size in args.direct_mib:
             results += scenarios.direct_verified(size, runs or 5)
+    if 'agent' in args.scenarios:
+        for size in args.sizes:
+            results += scenarios.agent(size, args.throttle_mibps, runs or 3)
     if 'storm' in args.scenarios:
         results += scenarios.storm(args.storm_mib, args.storm_creates,
                                    args.throttle_mibps, runs or 3)

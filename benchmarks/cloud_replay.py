@@ -30,6 +30,7 @@ from cinder.scheduler import base_weight
 
 from netapp_eic.core import cachemanager
 from netapp_eic.core.context import Context
+from netapp_eic.core import eviction
 from netapp_eic.core import records
 from netapp_eic.core.types import CacheState, Settings
 from netapp_eic import scheduler
@@ -48,7 +49,7 @@ class Config:
 
     policy: str = 'gdsf'
     budget_percent: int = 20
-    half_life_hours: float = 12.0
+    half_life_uses: int = 250
     weigher: bool = True
     multiplier: float = 2.0
     prewarm: bool = False
@@ -60,7 +61,7 @@ class Config:
     hosts: int = 100
     pools_per_backend: int = 2
     stats_seconds: float = 60.0
-    maintain_hours: float = 6.0
+    maintain_hours: float = 24.0
     volume_gib: float = 10.0
     volume_days: float = 2.0
     space_start_percent: int = 20
@@ -70,7 +71,7 @@ class Config:
     def settings(self):
         return Settings(cache_max_percent=self.budget_percent,
                         cache_eviction_policy=self.policy,
-                        cache_half_life=self.half_life_hours * 3600.0,
+                        cache_half_life_uses=self.half_life_uses,
                         space_start_percent=self.space_start_percent,
                         space_stop_percent=self.space_stop_percent)
 
@@ -129,7 +130,7 @@ class Replay:
         self.rng = random.Random(config.seed)
         self.world = cloud_store.World(pool_names,
                                        int(config.pool_tib * TIB))
-        settings = config.settings()
+        self.settings = settings = config.settings()
         backends = [pool_names[i:i + config.pools_per_backend] for i in
                     range(0, len(pool_names), config.pools_per_backend)]
         per_backend = max(1, config.hosts // len(backends))
@@ -144,13 +145,14 @@ class Replay:
         self.all_pools = tuple(pool_names)
         self.groups = _groups(events, self.all_pools)
         self.reports = {}
+        self.pressures = {}
         self.weigher = scheduler.ImageCacheWeigher()
         self.volumes = []
         self.metas = {}
         self.result = Result(config, days=_days(events),
                              pools=len(pool_names))
 
-    # -- the run ----------------------------------------------------------------
+    # -- the run --------------------------------------------------------------
 
     def run(self):
         started = time.perf_counter()
@@ -275,7 +277,7 @@ class Replay:
             result.cache_bytes.append(pool.cache.allocated)
             result.report_bytes.append(len(json.dumps(self._report(name))))
 
-    # -- placement ----------------------------------------------------------------
+    # -- placement ------------------------------------------------------------
 
     def _place(self, event):
         candidates = event.candidates or self.all_pools
@@ -291,16 +293,38 @@ class Replay:
         return candidates[best]
 
     def _report(self, name):
-        """The pool's capabilities as the scheduler last received them
-        (rebuilt once a stats period, through a host of its backend)."""
+        """The pool's capabilities as the scheduler last received them:
+        ``CacheManager.report`` through a host of its backend, once a
+        stats period. (A period in which no entry came or went, the report
+        left none out and the pool's pressure stayed the same would report
+        the same: the previous one is kept, to save the replay's time.)"""
         now = self.world.clock.now
         found = self.reports.get(name)
-        if found is None or now - found[0] >= self.config.stats_seconds:
-            pool = self.world.pools[name]
+        if found is not None and now - found[0] < self.config.stats_seconds:
+            return found[1]
+        pool = self.world.pools[name]
+        pressure = self._pressure(pool)
+        if found is None or found[2] != pool.cache.members or (
+                found[1]['netapp_eic_cached_image_count'] >
+                self.config.max_images) or (
+                found[1]['netapp_eic_cache_pressure'] != pressure):
             report = self._host(pool).manager.report(pool,
                                                      self.config.max_images)
             report['netapp_eic_version'] = '1'
-            found = self.reports[name] = (now, report)
+            found = (now, report, pool.cache.members)
+        self.reports[name] = (now,) + found[1:]
+        return found[1]
+
+    def _pressure(self, pool):
+        name = pool.flexvol.name
+        state = (pool.cache.members, pool.cache.allocated,
+                 self.world.volume_bytes[name])
+        found = self.pressures.get(name)
+        if found is None or found[0] != state:
+            space = eviction.Space(*self.world.flexvol_space(pool.flexvol))
+            found = self.pressures[name] = (state, eviction.over_budget(
+                len(pool.cache.records), pool.cache.allocated,
+                self.settings, space))
         return found[1]
 
     def _host(self, pool):

@@ -22,6 +22,9 @@ from netapp_eic.core.types import CacheState
 from netapp_eic import ontap
 
 
+_BOTH = frozenset(('entry', 'record'))
+
+
 class Clock:
     """The simulated time, seconds; the replay moves it."""
 
@@ -42,6 +45,9 @@ class MemoryCache:
         self.leases = {}      # image id -> {lease name: expiry}
         self.names = {}       # image id -> {'entry', 'record'}
         self.allocated = 0
+        #: Moves when an entry comes or goes (the replay's scheduler view
+        #: is rebuilt only then, or when the pool's pressure changes).
+        self.members = 0
         self._stamp = 0
         self._tmp = itertools.count()
 
@@ -84,7 +90,7 @@ class MemoryCache:
         return [name for name, expiry in self.leases.get(image_id, {}).items()
                 if expiry > now]
 
-    # -- changes ----------------------------------------------------------------
+    # -- changes ------------------------------------------------------------
 
     def temp(self):
         """A name for a file being built (the replay's "copy")."""
@@ -94,8 +100,9 @@ class MemoryCache:
         if record.image_id in self.records:
             return False
         self.records[record.image_id] = record
-        self.names[record.image_id] = {'entry', 'record'}
+        self.names[record.image_id] = _BOTH
         self.allocated += record.size
+        self.members += 1
         self._stamp += 1
         return True
 
@@ -114,6 +121,7 @@ class MemoryCache:
         record = self.records.pop(image_id, None)
         if record is not None:
             self.allocated -= record.size
+            self.members += 1
             del self.names[image_id]
         self.leases.pop(image_id, None)
         self._stamp += 1

@@ -242,6 +242,30 @@ class Scenarios:
             samples = self.interleave(runs, measures)
         return [Result(what, BARE_CLONE, samples)]
 
+    def agent(self, size_mib, mibps, runs):
+        """The first boot of a new image after ``netapp-eic agent`` warmed
+        it (its ``Engine.warm`` of the image into the pool, as on Glance's
+        ``image.activate``, not timed): a cache clone; the in-tree driver
+        has no agent and makes its cold create."""
+        what = 'first boot, agent %d MiB %s' % (size_mib, rate(mibps))
+        self.progress(what)
+        with self.image(size_mib, 'glance') as image:
+            def measure(contender):
+                contender.reset(image.ids[contender.label])
+                if not contender.is_eic:
+                    return contender.create(contender.glance, image,
+                                            COPY_PATH[contender.label], what)
+                contender.warm_like_the_agent(image)
+                return contender.create(contender.glance, image,
+                                        'cache-clone', what)
+            measures = [(c.label, lambda c=c: measure(c))
+                        for c in self.contenders]
+            measures += [(BARE_CLONE, lambda: self.bare.clone(
+                'vol_cinder_a', 'img-cache-%s' % image.ids[EIC]))]
+            with self.throttled(mibps):
+                samples = self.interleave(runs, measures)
+        return [Result(what, BARE_CLONE, samples)]
+
     def storm(self, size_mib, creates, mibps, runs):
         """``creates`` parallel creates of one cold image in one pool."""
         what = 'storm %d x %d MiB %s' % (creates, size_mib, rate(mibps))

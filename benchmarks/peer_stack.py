@@ -25,6 +25,7 @@ from oslo_utils import units
 
 from netapp_eic.core import cache as eic_cache
 from netapp_eic.core import verifications
+from netapp_eic.core.types import CreateRequest, Route
 from netapp_eic.simulator import topology as topology_mod
 from netapp_eic_testing import cinder as cinder_mod
 from netapp_eic_testing import outcomes as outcomes_mod
@@ -255,6 +256,21 @@ class Contender:
                 volume)['provider_location']
             driver.copy_image_to_volume(self.ctx, volume, service, image_id)
         return cloned
+
+    def warm_like_the_agent(self, image):
+        """What ``netapp-eic agent`` does on ``image.activate`` for this
+        contender's pool: the engine's warm of the image (copy and
+        verification, single-flight with creates)."""
+        image_id = image.ids[self.label]
+        request = CreateRequest(
+            volume_id='agent', volume_name='volume-agent',
+            size_bytes=image.volume_gib * units.Gi, pool=self.pool,
+            image_meta=self.glance.show(self.ctx, image_id),
+            image_location=self.glance.get_location(self.ctx, image_id))
+        outcome = self.driver.eic.warm(request)
+        if outcome.path is Route.DOWNLOAD:
+            raise BenchError('%s: the agent\'s warm failed: %s' % (
+                self.label, outcome.failures or outcome.skipped))
 
     def prime_on_other_host(self, image):
         """The backend's other host makes a volume of the image from

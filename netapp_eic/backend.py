@@ -73,7 +73,7 @@ def settings_from(configuration: typing.Any, conversion_disabled: bool,
         cache_max_bytes=int(conf.netapp_eic_cache_max_size_gb * units.Gi),
         cache_max_percent=conf.netapp_eic_cache_max_percent,
         cache_eviction_policy=conf.netapp_eic_cache_eviction_policy,
-        cache_half_life=conf.netapp_eic_cache_half_life_hours * 3600.0,
+        cache_half_life_uses=conf.netapp_eic_cache_half_life_uses,
         space_start_percent=conf.thres_avl_size_perc_start,
         space_stop_percent=conf.thres_avl_size_perc_stop,
         convert_images=conf.netapp_eic_convert_images and

@@ -99,17 +99,18 @@ eic_opts: list[cfg.Opt] = [
     cfg.StrOpt('netapp_eic_cache_eviction_policy',
                default='gdsf',
                choices=[('gdsf', 'least value per byte first: uses, aged '
-                                 'by netapp_eic_cache_half_life_hours, times '
+                                 'by netapp_eic_cache_half_life_uses, times '
                                  'the cost of a miss over the bytes held'),
                         ('lru', 'least recently used first')],
                help='Which image cache entries are evicted first when a '
                     'budget is exceeded.'),
-    cfg.FloatOpt('netapp_eic_cache_half_life_hours',
-                 default=12.0,
-                 min=0.0,
-                 help='With netapp_eic_cache_eviction_policy = gdsf: how '
-                      'long, in hours, before a use of an entry counts half '
-                      'as much. 0 makes gdsf least recently used.'),
+    cfg.IntOpt('netapp_eic_cache_half_life_uses',
+               default=250,
+               min=0,
+               help='With netapp_eic_cache_eviction_policy = gdsf: after '
+                    'how many uses of a pool\'s cache entries (clones from '
+                    'them, counted on each host) a use of an entry counts '
+                    'half as much. 0 makes gdsf least recently used.'),
     cfg.BoolOpt('netapp_eic_convert_images',
                 default=True,
                 help='Convert a non-raw image (qcow2) to raw once per image '

@@ -51,6 +51,8 @@ class Event:
     kind: Kind
     image_id: str
     cause: str
+    #: Tries so far (an activate seen before Glance's status says so).
+    attempt: int = 0
 
 
 def valid_image_id(value: object) -> bool:

@@ -13,6 +13,7 @@ cancelled and its temporary file removed, as any failed copy's.
 
 import collections
 import contextlib
+import dataclasses
 import os
 import threading
 import time
@@ -236,6 +237,10 @@ class Agent:
             if event.kind is events.Kind.REMOVE and \
                     'being cloned' in result.reason:
                 self.queue.put(event, delay=REMOVE_RETRY)
+            elif 'Glance still shows status' in result.reason:
+                self.queue.put(dataclasses.replace(
+                    event, attempt=event.attempt + 1),
+                    delay=warmer_mod.SETTLE_PAUSE)
             else:
                 self._reconcile_at = min(
                     self._reconcile_at,

@@ -39,6 +39,13 @@ LOG = logging.getLogger(__name__)
 WARMED, PRESENT, SKIPPED, REMOVED, FAILED, DEFERRED = (
     'warmed', 'present', 'skipped', 'removed', 'failed', 'deferred')
 GONE_STATUSES = ('deleted', 'pending_delete', 'killed')
+#: Statuses Glance still shows for a moment after it sent
+#: ``image.activate`` (the notification leaves before the status is
+#: committed): the activate is tried again shortly.
+SETTLING_STATUSES = ('saving', 'importing', 'uploading', 'queued')
+#: Tries of such an activate, and the pause between two.
+SETTLE_TRIES = 5
+SETTLE_PAUSE = 1.0
 #: ``return_timeout`` of the agent's File Copy requests: ONTAP answers
 #: within it and the copy is then polled, so a stop cancels the copy at
 #: its next poll instead of after a request held until the copy ends.
@@ -145,6 +152,12 @@ class Warmer:
             return self._result(event, start, SKIPPED,
                                 reason='Glance does not know the image '
                                        '(deleted, or never was)')
+        if event.cause == 'image.activate' and \
+                meta.get('status') in SETTLING_STATUSES and \
+                event.attempt + 1 < SETTLE_TRIES:
+            return self._result(event, start, DEFERRED, reason=(
+                'Glance still shows status %s; tried again in %.0f s' % (
+                    meta.get('status'), SETTLE_PAUSE)))
         why = policy_mod.why_not(self.policy, meta)
         size = policy_mod.image_size(meta)
         why = why or self.limits.hourly.too_large(size)

@@ -48,7 +48,10 @@ LOG = logging.getLogger(__name__)
 LEASE_SECONDS = 600.0
 #: How often the periodic cache task reads every record of a pool again
 #: (a record rewritten in place keeps its name: the listing misses it).
-RESCAN_SECONDS = 3600.0
+RESCAN_SECONDS = 6 * 3600.0
+#: How long a FlexVol root's modification time must have been seen before
+#: a listing made then is trusted to show every change (see :meth:`sync`).
+SETTLE_SECONDS = 2.0
 
 
 def build_lock(image_id: str, pool: Pool) -> str:
@@ -104,8 +107,7 @@ class CacheManager:
                 pool.cache.drop_lease(lease)
                 now = self.clock()
                 pool.cache.mark_used(found.record, now)
-                self.index(pool).touch(image_id, now,
-                                       self.settings.cache_half_life)
+                self.index(pool).touch(image_id, now)
 
     def publish(self, pool: Pool, tmp: str, record: records.Record) -> bool:
         """Publish ``tmp`` as the entry, unless one exists (then ``tmp`` is
@@ -178,33 +180,47 @@ class CacheManager:
         found = self._indexes.get(pool.flexvol.uuid)
         if found is None:
             with self._indexes_lock:
-                found = self._indexes.setdefault(pool.flexvol.uuid,
-                                                 cacheindex.CacheIndex())
+                found = self._indexes.setdefault(
+                    pool.flexvol.uuid, cacheindex.CacheIndex(
+                        eviction.policy_of(self.settings),
+                        self.settings.cache_half_life_uses))
         return found
 
     def sync(self, pool: Pool, full: bool = False) -> cacheindex.CacheIndex:
         """``pool``'s index, revalidated against its FlexVol root: every
         entry read the first time (or ``full``); later, only when the
         root's modification time moved, its names listed and the entries
-        that appeared or changed names read, the gone ones dropped."""
+        that appeared or changed names read, the gone ones dropped.
+
+        A modification time is coarse (a tick of the file system's clock):
+        a change made in the same tick as the one a listing saw leaves it
+        unmoved. A listing is trusted to show every change only when its
+        time was first seen :data:`SETTLE_SECONDS` before; until then the
+        names are listed at every sync."""
         index = self.index(pool)
         with index.syncing:
             stamp = pool.cache.stamp()
+            now = self.clock()
+            if index.seen[0] != stamp:
+                index.seen = (stamp, now)
             if full or index.scanned_at is None:
                 names = pool.cache.listing().names
                 index.keep_only(names)
                 for image_id, kinds in names.items():
                     if 'entry' in kinds:
-                        self._reread(pool, image_id, frozenset(kinds))
-                index.scanned_at = self.clock()
-            elif stamp != index.stamp:
+                        self._reread(pool, image_id, kinds)
+                index.scanned_at = now
+            elif stamp != index.stamp or not index.trusted:
                 names = pool.cache.listing().names
                 fresh, gone = index.changed(names)
                 for image_id in gone:
                     index.drop(image_id)
                 for image_id in fresh:
-                    self._reread(pool, image_id, frozenset(names[image_id]))
+                    self._reread(pool, image_id, names[image_id])
+            else:
+                return index
             index.stamp = stamp
+            index.trusted = now - index.seen[1] >= SETTLE_SECONDS
         return index
 
     def _reread(self, pool: Pool, image_id: str,
@@ -215,7 +231,7 @@ class CacheManager:
         if entry is None:
             index.drop(image_id)
             return
-        index.put(self._indexed(entry, kinds), self.settings.cache_half_life)
+        index.put(self._indexed(entry, kinds))
 
     def _indexed(self, entry: cache.Entry,
                  kinds: cacheindex.Kinds = cacheindex.BOTH
@@ -235,8 +251,7 @@ class CacheManager:
         pool is over a budget or short of space. Its size is bounded by
         ``max_images`` whatever the cache holds."""
         index = self.sync(pool)
-        found = index.report(max_images, eviction.policy_of(self.settings),
-                             self.settings.cache_half_life)
+        found = index.report(max_images)
         return {
             'netapp_eic_cached_images': list(found.image_ids),
             'netapp_eic_cached_image_count': found.count,
@@ -267,9 +282,12 @@ class CacheManager:
             return []
         kept: set[str] = set()
         evicted: list[str] = []
+        ranked = (eviction.policy_of(budget) is index.policy and
+                  budget.cache_half_life_uses == index.half_life)
         while True:
             chosen = eviction.victims(index.entries(), budget, space,
-                                      _Either(kept, keep))
+                                      _Either(kept, keep),
+                                      _rank if ranked else None)
             if not chosen:
                 return evicted
             for victim in chosen:
@@ -365,6 +383,10 @@ class CacheManager:
     def _forget_locks(self, image_id: str, pool: Pool) -> None:
         for name in (build_lock(image_id, pool), entry_lock(image_id, pool)):
             self.ctx.host.forget_lock(name)
+
+
+def _rank(entry: cacheindex.Indexed) -> float:
+    return entry.rank
 
 
 class _Either:

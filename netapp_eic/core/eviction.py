@@ -6,17 +6,21 @@ The order is the policy's (``netapp_eic_cache_eviction_policy``):
 * ``lru``: least recently used first.
 * ``gdsf``: least value per byte held first, Greedy-Dual-Size-Frequency's
   value (hits times the cost of a miss over the bytes the entry holds)
-  with the hits aged by a half-life (``netapp_eic_cache_half_life_hours``)
-  instead of GDSF's inflation clock: a use counts half as much one
-  half-life later. A miss costs a File Copy of the entry's bytes plus a
-  fixed part (:data:`MISS_FIXED_BYTES`: the job, the publish, the first
+  with the hits aged by a half-life instead of GDSF's inflation clock: a
+  use counts half as much ``netapp_eic_cache_half_life_uses`` uses of the
+  pool's entries later. A miss costs a File Copy of the entry's bytes plus
+  a fixed part (:data:`MISS_FIXED_BYTES`: the job, the publish, the first
   clone), so a 1 GiB image is worth up to twice its bytes and a 40 GiB one
   about its bytes: what an entry saves per byte is how often it is used.
   A one-off 40 GiB image, used once, goes before a 1 GiB image used every
   hour; LRU would keep it for as long as forty such images.
 
-:func:`priority` folds the aged hits into one number that does not
-change with time (seconds: the last use moved later by one half-life per
+The half-life counts uses, not hours, because the right age of a use
+depends on how fast the pool is used: in the cloud replay
+(``benchmarks/bench_cloud.py``) the best half-life in hours moved 30-fold
+between a pool booting 20 and 2,000 times a day, in uses 5-fold.
+:func:`priority` folds the aged hits into one number that does not change
+as the pool is used (the last use's count moved later by one half-life per
 doubling of the value), so the order of the entries is a sort.
 
 Four bounds per FlexVol, any of which triggers eviction: the number of
@@ -39,7 +43,7 @@ import typing
 from netapp_eic.core.types import Settings
 
 #: The fixed part of a miss's cost, in bytes copied.
-MISS_FIXED_BYTES = 1024 ** 3
+MISS_FIXED_BYTES = 256 * 1024 ** 2
 #: The least size an entry is valued at (an empty file holds a block).
 _BLOCK = 4096
 
@@ -67,6 +71,11 @@ class Candidate(typing.Protocol):
     @property
     def hits(self) -> float: ...
 
+    @property
+    def used_at(self) -> float:
+        """The pool's use count at the entry's last use (``hits`` are as
+        of then)."""
+
 
 @dataclasses.dataclass(frozen=True)
 class Space:
@@ -79,26 +88,26 @@ class Space:
 C = typing.TypeVar('C', bound=Candidate)
 
 
-def used_again(hits: float, last_used: float, now: float,
+def used_again(hits: float, used_at: float, now: float,
                half_life: float) -> float:
-    """The aged hits of an entry used once more at ``now``: its hits
-    halved for every ``half_life`` seconds since ``last_used``, plus one
-    (a clock that went back ages nothing)."""
+    """The aged hits of an entry used once more when the pool's use count
+    is ``now``: its hits halved for every ``half_life`` uses since
+    ``used_at``, plus one."""
     if half_life <= 0:
         return hits + 1
-    age = max(0.0, now - last_used)
-    return hits * math.pow(2.0, -age / half_life) + 1
+    return hits * math.pow(2.0, -max(0.0, now - used_at) / half_life) + 1
 
 
 def priority(entry: Candidate, policy: Policy, half_life: float) -> float:
-    """The entry's rank, lowest evicted first: its last use for ``lru``;
-    for ``gdsf`` its last use plus ``half_life`` per doubling of its value
-    per byte (aged hits times the cost of a miss over the bytes held)."""
+    """The entry's rank, lowest evicted first: its last use (time) for
+    ``lru``; for ``gdsf`` the pool's use count at its last use plus
+    ``half_life`` per doubling of its value per byte (aged hits times the
+    cost of a miss over the bytes held)."""
     if policy is Policy.LRU or half_life <= 0:
         return entry.last_used
     held = max(entry.allocated, _BLOCK)
     value = max(entry.hits, 1e-9) * (held + MISS_FIXED_BYTES) / held
-    return entry.last_used + half_life * math.log2(value)
+    return entry.used_at + half_life * math.log2(value)
 
 
 def policy_of(budget: Settings) -> Policy:
@@ -109,12 +118,18 @@ def policy_of(budget: Settings) -> Policy:
         return Policy.LRU
 
 
-def order(entries: collections.abc.Iterable[C], budget: Settings) -> list[C]:
-    """``entries`` in eviction order (ties by image id)."""
-    policy = policy_of(budget)
-    half_life = budget.cache_half_life
-    return sorted(entries, key=lambda e: (priority(e, policy, half_life),
-                                          e.image_id))
+def order(entries: collections.abc.Iterable[C], budget: Settings,
+          rank: typing.Callable[[C], float] | None = None) -> list[C]:
+    """``entries`` in eviction order (ties by image id); ``rank``, when
+    given, is each entry's :func:`priority` under ``budget``, known."""
+    if rank is None:
+        policy = policy_of(budget)
+        half_life = budget.cache_half_life_uses
+
+        def rank(e: C) -> float:
+            return priority(e, policy, half_life)
+    known = rank
+    return sorted(entries, key=lambda e: (known(e), e.image_id))
 
 
 def byte_budget(budget: Settings, space: Space | None) -> int:
@@ -139,11 +154,13 @@ def over_budget(count: int, used: int, budget: Settings,
 
 def victims(entries: collections.abc.Sequence[C], budget: Settings,
             space: Space | None = None,
-            keep: collections.abc.Container[str] = ()) -> list[C]:
+            keep: collections.abc.Container[str] = (),
+            rank: typing.Callable[[C], float] | None = None) -> list[C]:
     """The entries to evict, in order, so that every bound of ``budget``
     (``cache_max_entries``, ``cache_max_bytes``, ``cache_max_percent``,
     ``space_*_percent``; 0 disables one) holds. ``keep`` names entries
-    that must stay (just published, or found in use).
+    that must stay (just published, or found in use); ``rank`` as for
+    :func:`order`.
     """
     count = len(entries)
     used = sum(e.allocated for e in entries)
@@ -154,7 +171,7 @@ def victims(entries: collections.abc.Sequence[C], budget: Settings,
     if not over_budget(count, used, budget, space):
         return chosen
     for entry in order((e for e in entries if e.image_id not in keep),
-                       budget):
+                       budget, rank):
         over_count = budget.cache_max_entries and (
             count > budget.cache_max_entries)
         over_size = limit and used > limit

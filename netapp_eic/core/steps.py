@@ -73,8 +73,7 @@ class StepRunner:
 
     def __init__(self, ctx: Context, cache: cachemanager.CacheManager,
                  materializer: materialize.Materializer) -> None:
-        self.client = ctx.client
-        self.settings = ctx.settings
+        self.ctx = ctx
         self.materializer = materializer
         self.cache = cache
 
@@ -116,7 +115,7 @@ class StepRunner:
                 failure.log_step_failure(e, step.path, request.volume_id,
                                          reason)
                 if isinstance(e, exception.OntapApiError):
-                    self.client.invalidate()
+                    self.ctx.client.invalidate()
                 if label and failure.refuses_source(e):
                     refused[label] = 'source already refused: %s' % reason
                 continue
@@ -142,7 +141,7 @@ class StepRunner:
                     raise exception.EicError(reason=why)
             self._clone_from_cache(dest, request)
             return _Made(Route.CACHE_CLONE, source=entry)
-        if not self.settings.cache_enabled:
+        if not self.ctx.settings.cache_enabled:
             raw = self._clone_once(step, request, dest)
             return _Made(step.path, raw)
         with self.cache.building(dest, request.image_id):
@@ -218,18 +217,18 @@ class StepRunner:
         checking it is a regular file as ONTAP and the mount see it."""
         entry = records.entry_name(request.image_id)
         with self.cache.reading(dest, request.image_meta):
-            sourcecheck.require_regular(self.client, dest.flexvol, entry,
+            sourcecheck.require_regular(self.ctx.client, dest.flexvol, entry,
                                         dest.mount_dir)
-            self.client.clone_file(dest.flexvol, entry, request.volume_name,
-                                   overwrite=True)
+            self.ctx.client.clone_file(dest.flexvol, entry,
+                                       request.volume_name, overwrite=True)
 
     def _clone_once(self, step: planner.Step, request: CreateRequest,
                     dest: Pool) -> materialize.RawFile:
         """With the cache off: build the raw file, clone it, remove it."""
         raw = self.materializer.raw_file(step, dest, request)
         try:
-            self.client.clone_file(dest.flexvol, raw.name,
-                                   request.volume_name, overwrite=True)
+            self.ctx.client.clone_file(dest.flexvol, raw.name,
+                                       request.volume_name, overwrite=True)
         finally:
             self.materializer.delete(dest, raw.name)
         return raw
@@ -253,7 +252,7 @@ class StepRunner:
         that follows no link (the clone's answer already said ONTAP made
         it), and give it its final size; returns its local path."""
         path = dest.local(request.volume_name)
-        visibility.wait_visible(path, self.settings.visibility_timeout)
+        visibility.wait_visible(path, self.ctx.settings.visibility_timeout)
         with nofollow.open_regular(path, dest.mount_dir, write=True) as volume:
             current = os.fstat(volume.fileno()).st_size
             if current > request.size_bytes:
@@ -280,9 +279,9 @@ class StepRunner:
                 return Registration.ALREADY_PRESENT, 'entry already present'
             tmp = materialize.temp_for('register', image_id)
             try:
-                self.client.clone_file(dest.flexvol, volume_name, tmp)
+                self.ctx.client.clone_file(dest.flexvol, volume_name, tmp)
                 visibility.wait_visible(dest.local(tmp),
-                                        self.settings.visibility_timeout)
+                                        self.ctx.settings.visibility_timeout)
                 with nofollow.open_regular(dest.local(tmp), dest.mount_dir,
                                            write=True) as made:
                     if os.fstat(made.fileno()).st_size < image_size:

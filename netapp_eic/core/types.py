@@ -131,9 +131,10 @@ class Settings:
     #: Budget per FlexVol as a percentage of its size; 0 means unlimited.
     cache_max_percent: int = 0
     #: Which entries go first (:class:`netapp_eic.core.eviction.Policy`),
-    #: and the half-life, seconds, of a use in ``gdsf``'s value.
+    #: and the half-life of a use in ``gdsf``'s value, in uses of the
+    #: pool's entries.
     cache_eviction_policy: str = 'gdsf'
-    cache_half_life: float = 12 * 3600.0
+    cache_half_life_uses: int = 250
     #: Free space (percent of the FlexVol) below which entries are evicted
     #: (in the policy's order) until it is back above the stop value.
     space_start_percent: int = 20

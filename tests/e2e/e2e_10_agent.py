@@ -148,7 +148,9 @@ def test_upload_is_warmed_and_the_first_boot_clones(run, agent):
                          'the agent to warm both pools')
     [line] = [ln for ln in agent.lines(image_id)
               if ln['verdict'] == 'warmed']
-    assert line['cause'] == 'image.activate'
+    # Glance sends image.activate before its status reads active, then
+    # image.update: either notification, not the reconcile, warms it.
+    assert line['cause'] in ('image.activate', 'image.update'), line
     # Within the warm's own copy and verification, plus 5 s.
     latency = warmed_at - uploaded
     assert latency <= float(line['seconds']) + 5, (latency, line)

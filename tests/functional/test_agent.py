@@ -414,3 +414,18 @@ def test_stop_mid_copy_cancels_the_copy_and_leaves_nothing(world):
     jobs = [j for j in world.sim.backend.jobs.all()]
     assert jobs and all(j.state in ('failure', 'success') or
                         j.stop.is_set() for j in jobs)
+
+
+def test_an_activate_sent_before_glance_shows_active_is_tried_again(world):
+    """Glance 33 sends image.activate before its status reads active (the
+    end-to-end run sees it): the activate is tried again shortly."""
+    with world.running_agent(world.agent()) as agent:
+        image_id = world.image(status='saving')
+        threading.Timer(0.5, world.glance.set_fields, [image_id],
+                        {'status': 'active'}).start()
+        world.notify('image.activate', image_id)
+        wait_for(lambda: len(entry_files(world.sim, image_id)) == 2, 30,
+                 'the entries')
+        idle(agent, events=1)
+    assert provenance.read(world.sim.shares[POOL_A],
+                           image_id).cause == 'image.activate'

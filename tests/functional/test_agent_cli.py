@@ -51,7 +51,8 @@ def wait_for(predicate, timeout, what, process=None):
         if predicate():
             return
         if process is not None and process.poll() is not None:
-            raise AssertionError('the agent exited: %s' % process.stderr.read())
+            raise AssertionError('the agent exited: %s' %
+                                 process.stderr.read())
         time.sleep(0.05)
     raise AssertionError('timed out waiting for %s' % what)
 
@@ -69,7 +70,8 @@ def status(conf):
 
 
 @pytest.mark.usefixtures('mounted')
-def test_agent_process_warms_lists_reports_and_stops_clean(stack, tmp_path):
+def test_agent_process_warms_lists_reports_and_stops_clean(
+        stack, tmp_path):  # noqa: F811
     source = str(tmp_path / 'image.raw')
     images.make_image(source, 'raw', 32 * 1024 * 1024, seed=71)
     image_id = stack.image_service.add_image(source, 'raw')

@@ -39,11 +39,12 @@ PATHS = {
     'warm': ('cache-clone',) * 4,
     'direct': ('direct-clone',) * 4,
     'storm': ('single-flight', 'single-flight', 'file-copy', 'copy-offload'),
+    'first': ('cache-clone', 'cache-clone', 'file-copy', 'copy-offload'),
 }
 #: Scenarios only netapp-eic runs (a file verified by another host).
 EIC_ONLY = ('direct verified',)
 #: The references of each scenario kind.
-REFERENCE_ROWS = {'cold': 3}
+REFERENCE_ROWS = {'cold': 3, 'first': 1}
 
 
 def _rows(stdout):

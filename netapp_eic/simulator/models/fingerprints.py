@@ -33,6 +33,7 @@ from typing import Any
 from netapp_eic.simulator import errors
 from netapp_eic.simulator.models.cluster import Volume
 from netapp_eic.simulator.models.files import Files
+from netapp_eic.simulator.models import jobs
 
 ALGORITHMS = {'md5': hashlib.md5, 'sha256': hashlib.sha256}
 #: ONTAP's default algorithm from 9.14.1 (md5 before).
@@ -201,12 +202,8 @@ class Fingerprints:
         session.done.set()
 
     def _expire(self) -> None:
-        now = time.monotonic()
         with self._lock:
-            for key in [k for k, s in self._sessions.items()
-                        if s.finished is not None and
-                        now - s.finished > self.ttl]:
-                del self._sessions[key]
+            jobs.drop_expired(self._sessions, self.ttl)
 
     def get(self, session_id: object) -> Session:
         """A session by id; 404 ``14090446`` when there is none."""
@@ -245,11 +242,7 @@ class Fingerprints:
         """Stop every session's thread and wait for it."""
         with self._lock:
             sessions = list(self._sessions.values())
-        for session in sessions:
-            session.stop.set()
-        for session in sessions:
-            if session.thread is not None:
-                session.thread.join(timeout)
+        jobs.stop_all(sessions, timeout)
 
     def clear(self) -> None:
         """Stop every session and forget them all."""

@@ -9,6 +9,7 @@ import datetime
 import threading
 import time
 from collections.abc import Callable
+import typing
 from typing import Any
 
 from netapp_eic.simulator import errors
@@ -20,6 +21,30 @@ def iso_time(timestamp: float) -> str:
     """ISO-8601 with the local UTC offset, as ONTAP prints times."""
     dt = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
     return dt.astimezone().isoformat(timespec='seconds')
+
+
+class _Worker(typing.Protocol):
+    stop: threading.Event
+    thread: threading.Thread | None
+
+
+def drop_expired(registry: dict[Any, Any], ttl: float) -> None:
+    """Forget the workers of ``registry`` that finished more than ``ttl``
+    seconds ago (the caller holds its lock)."""
+    now = time.monotonic()
+    for key in [k for k, w in registry.items()
+                if w.finished is not None and now - w.finished > ttl]:
+        del registry[key]
+
+
+def stop_all(workers: typing.Sequence[_Worker], timeout: float) -> None:
+    """Tell every worker (a job, a fingerprint session) to stop, then wait
+    for each one's thread."""
+    for worker in workers:
+        worker.stop.set()
+    for worker in workers:
+        if worker.thread is not None:
+            worker.thread.join(timeout)
 
 
 class Job:
@@ -105,12 +130,8 @@ class Jobs:
         return job
 
     def _expire(self) -> None:
-        now = time.monotonic()
         with self._lock:
-            for key in [k for k, j in self._jobs.items()
-                        if j.finished is not None and
-                        now - j.finished > self.ttl]:
-                del self._jobs[key]
+            drop_expired(self._jobs, self.ttl)
 
     def get(self, job_uuid: str) -> Job:
         self._expire()
@@ -145,11 +166,7 @@ class Jobs:
         """Cancel every running job and wait for its thread."""
         with self._lock:
             jobs = list(self._jobs.values())
-        for job in jobs:
-            job.stop.set()
-        for job in jobs:
-            if job.thread is not None:
-                job.thread.join(timeout)
+        stop_all(jobs, timeout)
 
     def clear(self) -> None:
         """Stop every job and forget them all."""

@@ -1,7 +1,7 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
-"""netapp_eic.core.cachemanager: builds once, clones in parallel, evicts
-least recently used, never an entry being cloned; through the engine, the
-real client and the simulator."""
+"""netapp_eic.core.cachemanager: builds once, clones in parallel, evicts in
+the policy's order, never an entry being cloned, reports from its index;
+through the engine, the real client and the simulator."""
 
 import dataclasses
 import os
@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from netapp_eic.core import cache as cache_mod
 from netapp_eic.core import cachemanager
 from netapp_eic.core import engine as engine_mod
 from netapp_eic.core import records
@@ -234,3 +235,132 @@ def test_publisher_without_shared_lock_keeps_the_first_entry(
     assert not won
     assert os.stat(dest.local(records.entry_name(image_id))).st_ino == before
     assert leftovers(sim) == []
+
+
+# -- the index: the scheduler's report and eviction without a listing -------
+
+def report_of(engine, max_images=100):
+    return engine.pool_report(POOL_A, max_images)
+
+
+def truth(sim, share=POOL_A):
+    """The servable entries on disk, as a full listing reads them."""
+    pool_dir = sim.shares[share]
+    return {e.image_id for e in cache_mod.ImageCache(pool_dir, 'a').entries()
+            if e.record is not None and e.record.verified}
+
+
+@pytest.mark.parametrize('policy', ['lru', 'gdsf'])
+def test_count_budget_evicts_in_the_policy_order(client, host, settings,
+                                                 glance_local, tmp_path,
+                                                 policy):
+    """An entry cloned three times stays under gdsf, and goes under lru
+    when it is the least recently used."""
+    engine = make_engine(client, host, settings, cache_max_entries=2,
+                         cache_eviction_policy=policy)
+    hot, _ = add_image(glance_local, tmp_path, seed=1)
+    once, _ = add_image(glance_local, tmp_path, seed=2)
+    third, _ = add_image(glance_local, tmp_path, seed=3)
+    for n, image_id in enumerate((hot, hot, hot, once, third)):
+        engine.create(request(glance_local, image_id, name=f'volume-{n}'))
+    dest = engine.pools.get(POOL_A)
+    kept = {e.image_id for e in dest.cache.entries()}
+    assert kept == ({hot, third} if policy == 'gdsf' else {once, third})
+
+
+def test_pool_report_follows_publish_use_and_eviction(client, host,
+                                                      settings, sim,
+                                                      glance_local,
+                                                      tmp_path):
+    engine = make_engine(client, host, settings, cache_max_entries=2)
+    ids = [add_image(glance_local, tmp_path, seed=n)[0] for n in (1, 2, 3)]
+    for n, image_id in enumerate(ids[:2]):
+        engine.create(request(glance_local, image_id, name=f'volume-{n}'))
+    report = report_of(engine)
+    assert set(report['netapp_eic_cached_images']) == set(ids[:2]) == \
+        truth(sim)
+    assert report['netapp_eic_cached_image_count'] == 2
+    assert report['netapp_eic_cache_bytes'] == 2 * IMAGE_SIZE
+    engine.create(request(glance_local, ids[0], name='volume-8'))
+    engine.create(request(glance_local, ids[2], name='volume-9'))
+    report = report_of(engine)
+    # gdsf: the entry used twice first.
+    assert report['netapp_eic_cached_images'] == [ids[0], ids[2]]
+    assert set(report['netapp_eic_cached_images']) == truth(sim)
+    assert not report['netapp_eic_cache_pressure']
+    # The report is bounded by max_images; the count is the whole.
+    cut = report_of(engine, max_images=1)
+    assert (cut['netapp_eic_cached_images'],
+            cut['netapp_eic_cached_image_count']) == ([ids[0]], 2)
+
+
+def test_pool_report_sees_what_another_host_or_a_hand_changed(
+        engine, sim, glance_local, tmp_path):
+    """Entries removed or added in the FlexVol behind this host's back are
+    seen at the next report (the root's modification time moved, or it is
+    too recent to trust: the names are listed), and a record gone makes an
+    entry legacy: no longer reported, still counted."""
+    first, _ = add_image(glance_local, tmp_path, seed=1)
+    second, _ = add_image(glance_local, tmp_path, seed=2)
+    for n, image_id in enumerate((first, second)):
+        engine.create(request(glance_local, image_id, name=f'volume-{n}'))
+    assert set(report_of(engine)['netapp_eic_cached_images']) == {first,
+                                                                  second}
+    pool_dir = sim.shares[POOL_A]
+    os.unlink(os.path.join(pool_dir, records.entry_name(first)))
+    os.unlink(os.path.join(pool_dir, records.record_name(first)))
+    assert report_of(engine)['netapp_eic_cached_images'] == [second]
+    # Another host publishes an entry.
+    other = '0d6a3c6e-6c55-4a1e-9c7c-5f0d3a0b1f00'
+    with open(os.path.join(pool_dir, records.entry_name(other)), 'wb') as f:
+        f.write(b'x' * 512)
+    records.write(pool_dir, records.Record(
+        other, 'sha512:00', 'raw', 512, time.time(), time.time(), 'other',
+        True))
+    report = report_of(engine)
+    assert set(report['netapp_eic_cached_images']) == {second, other} == \
+        truth(sim)
+    # A record removed by hand: the entry is the in-tree driver's now.
+    os.unlink(os.path.join(pool_dir, records.record_name(second)))
+    report = report_of(engine)
+    assert report['netapp_eic_cached_images'] == [other]
+    assert manager(engine).index(engine.pools.get(POOL_A)).count == 2
+
+
+def test_a_record_rewritten_in_place_is_seen_at_the_rescan(engine, sim,
+                                                          glance_local,
+                                                          tmp_path):
+    """A record replaced under the same name (another host's use, a hand
+    edit) keeps the listing's names: the periodic task reads every record
+    again once RESCAN_SECONDS passed."""
+    image_id, _ = add_image(glance_local, tmp_path)
+    engine.create(request(glance_local, image_id))
+    assert report_of(engine)['netapp_eic_cached_images'] == [image_id]
+    dest = engine.pools.get(POOL_A)
+    [entry] = dest.cache.entries()
+    dest.cache.write_record(dataclasses.replace(entry.record,
+                                                verified=False))
+    engine.maintain(3600)
+    assert report_of(engine)['netapp_eic_cached_images'] in ([image_id],
+                                                             [])
+    later = time.time() + cachemanager.RESCAN_SECONDS + 1
+    manager(engine).clock = lambda: later
+    engine.maintain(3600)
+    assert report_of(engine)['netapp_eic_cached_images'] == []
+    assert truth(sim) == set()
+
+
+def test_eviction_moves_past_an_entry_being_cloned(engine, glance_local,
+                                                   tmp_path):
+    """The least valuable entry has a reader: it stays and the next one
+    goes, in the same run."""
+    old, _ = add_image(glance_local, tmp_path, seed=1)
+    new, _ = add_image(glance_local, tmp_path, seed=2)
+    engine.create(request(glance_local, old, name='volume-1'))
+    engine.create(request(glance_local, new, name='volume-2'))
+    dest = engine.pools.get(POOL_A)
+    lease = dest.cache.add_lease(old, 600)
+    one = dataclasses.replace(engine.settings, cache_max_entries=1)
+    assert manager(engine).evict(dest, budget=one) == [new]
+    dest.cache.drop_lease(lease)
+    assert {e.image_id for e in dest.cache.entries()} == {old}
