@@ -126,10 +126,11 @@ eic_opts: list[cfg.Opt] = [
                      'Without it, the backend refuses to start there and '
                      'says which releases are tested.'),
     cfg.IntOpt('netapp_eic_scheduler_report_images',
-               default=100,
+               default=250,
                min=0,
-               help='Most image ids, most recently used first, a pool '
-                    'reports to the scheduler as cached (the pool '
+               help='Most image ids, those the eviction policy ranks '
+                    'highest first, a pool reports to the scheduler as '
+                    'cached (the pool '
                     'capability netapp_eic_cached_images, read by '
                     'netapp_eic.scheduler.ImageCacheWeigher); the count '
                     'of entries is always reported.'),

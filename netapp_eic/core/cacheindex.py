@@ -200,7 +200,7 @@ class CacheIndex:
             if key == self._report_key:
                 return self._report
             servable = [e for e in self._entries.values() if e.servable]
-            top = heapq.nlargest(limit, servable, key=_rank_and_id)
+            top = heapq.nlargest(limit, servable, key=_order)
             self._report = Report(tuple(e.image_id for e in top),
                                   len(servable),
                                   sum(e.allocated for e in servable))
@@ -219,8 +219,9 @@ class CacheIndex:
         self._version += 1
 
 
-def _rank_and_id(entry: Indexed) -> tuple[float, str]:
-    return entry.rank, entry.image_id
+def _order(entry: Indexed) -> tuple[float, float, str]:
+    """The eviction order's key (see :func:`eviction.order`)."""
+    return entry.rank, entry.last_used, entry.image_id
 
 
 def _same(old: Indexed, found: Indexed) -> bool:

@@ -204,11 +204,12 @@ class CacheManager:
             if index.seen[0] != stamp:
                 index.seen = (stamp, now)
             if full or index.scanned_at is None:
-                names = pool.cache.listing().names
+                names = {image_id: kinds for image_id, kinds in
+                         pool.cache.listing().names.items()
+                         if 'entry' in kinds}
                 index.keep_only(names)
                 for image_id, kinds in names.items():
-                    if 'entry' in kinds:
-                        self._reread(pool, image_id, kinds)
+                    self._reread(pool, image_id, kinds)
                 index.scanned_at = now
             elif stamp != index.stamp or not index.trusted:
                 names = pool.cache.listing().names

@@ -120,7 +120,9 @@ def policy_of(budget: Settings) -> Policy:
 
 def order(entries: collections.abc.Iterable[C], budget: Settings,
           rank: typing.Callable[[C], float] | None = None) -> list[C]:
-    """``entries`` in eviction order (ties by image id); ``rank``, when
+    """``entries`` in eviction order (ties by last use, then image id: a
+    host that has just read the records knows no uses, and evicts the
+    least recently used of equals first); ``rank``, when
     given, is each entry's :func:`priority` under ``budget``, known."""
     if rank is None:
         policy = policy_of(budget)
@@ -129,7 +131,8 @@ def order(entries: collections.abc.Iterable[C], budget: Settings,
         def rank(e: C) -> float:
             return priority(e, policy, half_life)
     known = rank
-    return sorted(entries, key=lambda e: (known(e), e.image_id))
+    return sorted(entries, key=lambda e: (known(e), e.last_used,
+                                          e.image_id))
 
 
 def byte_budget(budget: Settings, space: Space | None) -> int:

@@ -11,6 +11,7 @@ only the end-to-end environment has at module level.
 """
 
 import os
+import re
 import signal
 import sys
 
@@ -19,6 +20,18 @@ import pytest
 _REPORT: dict = {'table': None, 'stack': None, 'memory': None,
                  'cleanup': None}
 SIZE_MIB = int(os.environ.get('NETAPP_EIC_E2E_IMAGE_MIB', '256'))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Scenario modules in the order of their numbers (``e2e_10_*``
+    after ``e2e_9_*``, not after ``e2e_1_*``; ``e2e_99_logs`` last), so
+    each runs on the stack the ones before it left."""
+    items.sort(key=_module_number)
+
+
+def _module_number(item) -> int:
+    found = re.match(r'e2e_(\d+)_', os.path.basename(str(item.fspath)))
+    return int(found.group(1)) if found else -1
 
 
 def _raise_interrupt(signum, frame):

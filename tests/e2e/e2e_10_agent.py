@@ -10,6 +10,7 @@ have no owner, and publicizing needs the admin role; the agent warms
 another project's private images only when told).
 """
 
+import functools
 import os
 import re
 import time
@@ -100,8 +101,28 @@ def agent(run):
     process.start()
     try:
         yield process
+        _delete_uploads(run, process)
     finally:
         process.stop()
+
+
+def _delete_uploads(run, process):
+    """The module's images deleted while its agent runs: their entries
+    go with them, and the other modules' pools hold nothing of this one."""
+    if process.service is None:
+        process.start()
+    glance = run.api.glance
+    ids = [str(i['id']) for i in glance.images.list(
+        filters={'visibility': 'all'}) if i['name'].startswith('agent-img-')]
+    for image_id in ids:
+        glance.images.delete(image_id)
+    for image_id in ids:
+        wait_for(functools.partial(_gone, run, image_id), 30,
+                 'the entries of deleted image %s to go' % image_id)
+
+
+def _gone(run, image_id):
+    return image_files(run, image_id) == []
 
 
 def upload_open(run, size_mib=None, store='glance'):

@@ -174,7 +174,10 @@ class Run:
         """Entries of the FlexVol root that belong to no volume and no
         image (a temporary file left behind would be one)."""
         known = {v.id for v in self.api.cinder.volumes.list()}
-        known |= {str(i['id']) for i in self.api.glance.images.list()}
+        # visibility=all: community images too (Glance's default list
+        # leaves them out).
+        known |= {str(i['id']) for i in self.api.glance.images.list(
+            filters={'visibility': 'all'})}
         return sorted(e for e in self.flexvol_entries(flexvol)
                       if e != 'glance-images' and
                       not any(k in e for k in known))

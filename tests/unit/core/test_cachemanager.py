@@ -325,6 +325,10 @@ def test_pool_report_sees_what_another_host_or_a_hand_changed(
     report = report_of(engine)
     assert report['netapp_eic_cached_images'] == [other]
     assert manager(engine).index(engine.pools.get(POOL_A)).count == 2
+    # An entry removed without its record (the record is an orphan).
+    os.unlink(os.path.join(pool_dir, records.entry_name(other)))
+    assert report_of(engine)['netapp_eic_cached_images'] == []
+    assert manager(engine).index(engine.pools.get(POOL_A)).ids() == [second]
 
 
 def test_a_record_rewritten_in_place_is_seen_at_the_rescan(engine, sim,

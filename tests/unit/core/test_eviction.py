@@ -141,3 +141,12 @@ def test_a_once_hot_entry_ages_out_behind_a_newly_hot_one():
 
 def test_unknown_policy_is_lru():
     assert eviction.policy_of(budget('mru')) is eviction.Policy.LRU
+
+
+def test_gdsf_equals_known_only_by_their_records_go_oldest_first():
+    """A host that has just read the records (no uses counted: every
+    ``used_at`` 0) ranks equal entries the same: the oldest use goes
+    first, not the smallest image id."""
+    fresh = [dataclasses.replace(e, used_at=0.0) for e in ENTRIES]
+    assert ids(eviction.victims(fresh, budget(
+        'gdsf', cache_max_entries=1))) == ['old', 'mid']
