@@ -25,7 +25,8 @@ from netapp_eic.cmd import localhost
 from netapp_eic.cmd import progressbar
 from netapp_eic.core import cache as cache_mod
 from netapp_eic.core import engine as engine_mod
-from netapp_eic.core.types import CreateRequest, Outcome, Route, Settings
+from netapp_eic.core.types import (CreateRequest, Outcome, Route, Settings,
+                                   image_id_of)
 from netapp_eic import exception
 from netapp_eic.ontap import progress
 
@@ -201,7 +202,7 @@ class CacheWarm(_CacheCommand):
                     volume_id='warm', volume_name='volume-warm',
                     size_bytes=size, pool=share, image_meta=meta,
                     image_location=location))
-                rows.append(_warm_row(share, str(meta['id']), outcome))
+                rows.append(_warm_row(share, image_id_of(meta), outcome))
                 if outcome.path is Route.DOWNLOAD:
                     self.exit_status = 1
         bar.close()

@@ -39,7 +39,8 @@ from netapp_eic.core import eviction
 from netapp_eic.core import legacy
 from netapp_eic.core.pools import Pool
 from netapp_eic.core import records
-from netapp_eic.core.types import CacheState, ImageMeta, Settings
+from netapp_eic.core.types import (CacheState, ImageMeta, Settings,
+                                   image_id_of)
 from netapp_eic import exception
 
 LOG = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class CacheManager:
 
     def lookup(self, pool: Pool, image_meta: ImageMeta) -> cache.Lookup:
         """The state of the image's entry in ``pool``; reads only."""
-        return pool.cache.lookup(str(image_meta['id']),
+        return pool.cache.lookup(image_id_of(image_meta),
                                  records.content_id(image_meta),
                                  self.settings.verify_content)
 
@@ -93,7 +94,7 @@ class CacheManager:
 
         :raises EicError: the entry is not fresh (missing, stale, legacy).
         """
-        image_id = str(image_meta['id'])
+        image_id = image_id_of(image_meta)
         with self.ctx.host.lock(entry_lock(image_id, pool)):
             found = self.lookup(pool, image_meta)
             if found.state is not CacheState.FRESH or found.record is None:
@@ -141,7 +142,7 @@ class CacheManager:
         """Adopt an entry the in-tree driver built, if its bytes prove to
         be the image's; otherwise remove it and say why (None when the
         entry is now fresh). Call under :meth:`building`."""
-        image_id = str(image_meta['id'])
+        image_id = image_id_of(image_meta)
         with self.ctx.host.lock(entry_lock(image_id, pool)):
             found = self.lookup(pool, image_meta)
             if found.state is not CacheState.LEGACY:

@@ -34,7 +34,8 @@ from netapp_eic.core import records
 from netapp_eic.core.pools import Pool
 from netapp_eic.core import sourcecheck
 from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
-                                   Settings, Source, SourceKind)
+                                   Settings, Source, SourceKind,
+                                   image_id_of)
 from netapp_eic import exception
 from netapp_eic import ontap
 
@@ -155,7 +156,7 @@ class FactGatherer:
                     'cache_reason': 'netapp_eic_cache_enabled is False'}
         found = self.cache.lookup(dest, image_meta)
         if found.state is CacheState.FRESH:
-            problem = entry_problem(dest, str(image_meta['id']))
+            problem = entry_problem(dest, image_id_of(image_meta))
             if problem:
                 return {'cache_state': CacheState.STALE,
                         'cache_reason': problem}

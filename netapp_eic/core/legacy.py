@@ -19,7 +19,7 @@ import time
 from netapp_eic.core import cache
 from netapp_eic.core import native
 from netapp_eic.core import records
-from netapp_eic.core.types import ImageMeta
+from netapp_eic.core.types import ImageMeta, image_id_of
 
 _CHUNK = 4 * 1024 * 1024
 
@@ -28,7 +28,7 @@ def check(image_cache: cache.ImageCache, image_meta: ImageMeta
           ) -> tuple[records.Record | None, str]:
     """A record for the legacy entry when its bytes are the image's, cut
     to size; else ``(None, why not)``."""
-    image_id = str(image_meta['id'])
+    image_id = image_id_of(image_meta)
     path = image_cache.path(records.entry_name(image_id))
     if image_meta.get('disk_format') != 'raw':
         return None, ('a %s image\'s entry cannot be checked against '

@@ -59,12 +59,15 @@ class Step:
     """One planned attempt: a path and the file it starts from;
     ``make_peer`` says to create the SVM peer a File Copy needs first,
     ``adopt`` to check and adopt the in-tree driver's cache entry before
-    cloning it."""
+    cloning it, ``into_cache`` to make the raw file the pool's cache entry
+    and clone the volume from it (False: the cache is disabled, the volume
+    is made from the source once)."""
 
     path: Route
     source: Source | None = None
     make_peer: bool = False
     adopt: bool = False
+    into_cache: bool = True
 
     def describe(self) -> str:
         if self.source is None:
@@ -96,6 +99,9 @@ def plan(facts: Facts) -> Plan:
     _plan_direct(facts, steps, skipped)
     _plan_copies(facts, steps, skipped)
     steps.append(Step(Route.DOWNLOAD))
+    if facts.cache_state is CacheState.DISABLED:
+        steps = [dataclasses.replace(step, into_cache=False)
+                 for step in steps]
     return Plan(facts, tuple(steps), tuple(skipped))
 
 

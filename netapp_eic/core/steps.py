@@ -31,7 +31,8 @@ from netapp_eic.core.pools import Pool
 from netapp_eic.core import records
 from netapp_eic.core import sourcecheck
 from netapp_eic.core.types import (CacheState, CreateRequest, ImageMeta,
-                                   Outcome, Route, Registration, faster)
+                                   Outcome, Route, Registration, faster,
+                                   image_id_of)
 from netapp_eic.core import visibility
 from netapp_eic import exception
 from netapp_eic.i18n import _
@@ -141,7 +142,7 @@ class StepRunner:
                     raise exception.EicError(reason=why)
             self._clone_from_cache(dest, request)
             return _Made(Route.CACHE_CLONE, source=entry)
-        if not self.ctx.settings.cache_enabled:
+        if not step.into_cache:
             raw = self._clone_once(step, request, dest)
             return _Made(step.path, raw)
         with self.cache.building(dest, request.image_id):
@@ -201,7 +202,7 @@ class StepRunner:
     def _usable_entry(self, dest: Pool, image_meta: ImageMeta) -> bool:
         """Under the build lock: whether a fresh entry exists now (after
         adopting a checked legacy one, or removing an unusable one)."""
-        image_id = str(image_meta['id'])
+        image_id = image_id_of(image_meta)
         found = self.cache.lookup(dest, image_meta)
         if found.state is CacheState.LEGACY:
             return self.cache.adopt(dest, image_meta) is None
@@ -238,7 +239,7 @@ class StepRunner:
                  verified_by: str) -> None:
         now = time.time()
         record = records.Record(
-            str(image_meta['id']), records.content_id(image_meta),
+            image_id_of(image_meta), records.content_id(image_meta),
             str(image_meta.get('disk_format')), size, now, now,
             str(built_by), verified, verified_by)
         try:
@@ -273,7 +274,7 @@ class StepRunner:
         """Publish a downloaded volume's first ``image_size`` bytes (the
         image's real virtual size) as ``dest``'s cache entry. Cinder
         checked the downloaded bytes against Glance's hash."""
-        image_id = str(image_meta['id'])
+        image_id = image_id_of(image_meta)
         with self.cache.building(dest, image_id):
             if self._usable_entry(dest, image_meta):
                 return Registration.ALREADY_PRESENT, 'entry already present'

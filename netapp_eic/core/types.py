@@ -22,6 +22,11 @@ if typing.TYPE_CHECKING:  # a value type of the client, no import at run
 ImageMeta = collections.abc.Mapping[str, typing.Any]
 
 
+def image_id_of(image_meta: ImageMeta) -> str:
+    """The image's id, as the cache and the records name it."""
+    return str(image_meta['id'])
+
+
 class _Named(str, enum.Enum):
     """An enum whose members print as their value (in logs and tables)."""
 
@@ -212,7 +217,7 @@ class CreateRequest:
 
     @property
     def image_id(self) -> str:
-        return str(self.image_meta['id'])
+        return image_id_of(self.image_meta)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,14 +1,14 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 """``doc/architecture.rst`` is a newcomer's map of the tree: every module
-of the package and of the harness is named in it, and every module it
-names exists."""
+of the package, of the harness and of the benchmarks is named in it, and
+every module it names exists."""
 
 import pathlib
 import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = ROOT / 'doc' / 'architecture.rst'
-TREES = ('netapp_eic', 'netapp_eic_testing')
+TREES = ('netapp_eic', 'netapp_eic_testing', 'benchmarks')
 
 
 def modules():

@@ -169,3 +169,17 @@ def test_copy_offload_held_off_by_its_breaker():
                            vstorage=(('vs0', True),), tool_blocked=why))
     assert paths(p) == [Route.FILE_COPY, Route.DOWNLOAD]
     assert skipped(p)[Route.COPY_OFFLOAD] == why
+
+
+def test_a_disabled_cache_plans_volumes_made_once_from_their_source():
+    """With the cache off, no step builds an entry: the volume is made
+    from the Glance file (or the download) directly."""
+    p = planner.plan(facts(cache_state=CacheState.DISABLED,
+                           cache_reason='netapp_eic_cache_enabled is False',
+                           remote_sources=(IMAGE,)))
+    assert paths(p) == [Route.FILE_COPY, Route.DOWNLOAD]
+    assert [s.into_cache for s in p.steps] == [False, False]
+    assert skipped(p)[Route.CACHE_CLONE] == (
+        'netapp_eic_cache_enabled is False')
+    enabled = planner.plan(facts(remote_sources=(IMAGE,)))
+    assert [s.into_cache for s in enabled.steps] == [True, True]
