@@ -221,7 +221,7 @@ class CacheIndex:
 
 def _order(entry: Indexed) -> tuple[float, float, str]:
     """The eviction order's key (see :func:`eviction.order`)."""
-    return entry.rank, entry.last_used, entry.image_id
+    return (entry.rank, *eviction.ties(entry))
 
 
 def _same(old: Indexed, found: Indexed) -> bool:

@@ -131,8 +131,12 @@ def order(entries: collections.abc.Iterable[C], budget: Settings,
         def rank(e: C) -> float:
             return priority(e, policy, half_life)
     known = rank
-    return sorted(entries, key=lambda e: (known(e), e.last_used,
-                                          e.image_id))
+    return sorted(entries, key=lambda e: (known(e), *ties(e)))
+
+
+def ties(entry: Candidate) -> tuple[float, str]:
+    """What orders entries of equal rank: last use, then image id."""
+    return entry.last_used, entry.image_id
 
 
 def byte_budget(budget: Settings, space: Space | None) -> int:
