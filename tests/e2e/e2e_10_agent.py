@@ -81,6 +81,17 @@ class AgentProcess:
             self.service.stop()
             self.service = None
 
+    def verdicts(self, image_id, verdict, timeout=10):
+        """The agent's lines saying ``verdict`` of ``image_id``, once there
+        is one: the agent logs its line after the entries it made are
+        published, so a test that saw them waits for the line."""
+        def said():
+            return [ln for ln in self.lines(image_id)
+                    if ln['verdict'] == verdict]
+        wait_for(said, timeout, 'the agent\'s "%s" line about %s' % (
+            verdict, image_id))
+        return said()
+
     def lines(self, image_id):
         """The agent's lines about ``image_id``, parsed, in every run."""
         found = []
@@ -167,8 +178,7 @@ def test_upload_is_warmed_and_the_first_boot_clones(run, agent):
     image_id, image, uploaded = upload_open(run)
     warmed_at = wait_for(lambda: len(entries(run, image_id)) == 2, 300,
                          'the agent to warm both pools')
-    [line] = [ln for ln in agent.lines(image_id)
-              if ln['verdict'] == 'warmed']
+    [line] = agent.verdicts(image_id, 'warmed')
     # Glance sends image.activate before its status reads active, then
     # image.update: either notification, not the reconcile, warms it.
     assert line['cause'] in ('image.activate', 'image.update'), line
@@ -207,8 +217,8 @@ def test_delete_empties_every_pool(run, agent):
     deleted = time.monotonic()
     gone = wait_for(lambda: image_files(run, image_id) == [], 10,
                     'the entries to go')
-    assert [ln['cause'] for ln in agent.lines(image_id)
-            if ln['verdict'] == 'removed'] == ['image.delete']
+    assert [ln['cause'] for ln in agent.verdicts(image_id, 'removed')
+            ] == ['image.delete']
     run.table.add_section('netapp-eic agent: delete', [
         'entries removed from both pools %.2f s after the delete' % (
             gone - deleted)])
@@ -238,8 +248,8 @@ def test_upload_with_notifications_lost_is_warmed_by_the_reconcile(run,
     agent.start(listener_pool='netapp-eic-agent-fresh')
     wait_for(lambda: len(entries(run, image_id)) == 2, 300,
              'the reconcile to warm it')
-    assert [ln['cause'] for ln in agent.lines(image_id)
-            if ln['verdict'] == 'warmed'] == ['reconcile']
+    assert [ln['cause'] for ln in agent.verdicts(image_id, 'warmed')
+            ] == ['reconcile']
 
 
 def test_a_boot_during_the_warm_makes_no_second_copy(run, agent):
